@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs when they are missing.
+# Usage: ensure-system-packages.sh [COMMAND=PACKAGE ...]   e.g. redis-server=redis-server
+# A check is either a command on PATH or, for python modules, "py:MODULE".
+set -euo pipefail
+
+missing=()
+for pair in "$@"; do
+  check=${pair%%=*}
+  package=${pair#*=}
+  case "$check" in
+    py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null && continue ;;
+    *) command -v "$check" >/dev/null 2>&1 && continue ;;
+  esac
+  missing+=("$package")
+done
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing missing system packages: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+  || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
