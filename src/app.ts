@@ -1,0 +1,128 @@
+// The composition root: builds every part of keycard from the settings and runs it.
+import { Authenticator, type Issuer } from './authn/authenticator.js';
+import { fileLoader, KeySet, uriLoader } from './authn/key-set.js';
+import { TokenCache } from './authn/token-cache.js';
+import { AuditLog } from './audit/audit-log.js';
+import type { Settings } from './config/settings.js';
+import { formatConfigIssue } from './errors.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { PolicySource } from './policy/policy-source.js';
+import { AdminServer, type Readiness } from './server/admin-server.js';
+import { GrpcServer } from './server/grpc-server.js';
+import { createStore } from './state/create-store.js';
+import type { StateStore } from './state/store.js';
+
+export interface RunningPorts {
+  readonly grpc: number;
+  readonly admin: number;
+}
+
+export class Keycard {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly policies: PolicySource;
+  readonly store: StateStore;
+  readonly pipeline: Pipeline;
+  private readonly issuers: Issuer[];
+  private readonly audit: AuditLog;
+  private readonly grpc: GrpcServer;
+  private readonly admin: AdminServer;
+
+  constructor(
+    private readonly settings: Settings,
+    logger?: Logger,
+  ) {
+    this.logger = logger ?? createLogger(settings.log.level);
+    this.metrics = new Metrics((service) => this.policies.current?.has(service) ?? false);
+    this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc() });
+    this.store = createStore(settings.store);
+    this.issuers = settings.issuers.map((issuer) => ({
+      settings: issuer,
+      keys: new KeySet(issuer.jwksFile ? fileLoader(issuer.jwksFile) : uriLoader(issuer.jwksUri!, issuer.jwksTimeout), {
+        refreshIntervalMs: issuer.jwksRefreshInterval,
+        minRefreshIntervalMs: issuer.jwksMinRefreshInterval,
+        onFetch: (result, error) => {
+          this.metrics.jwksFetches.inc({ issuer: issuer.name, result });
+          if (error) this.logger.warn({ issuer: issuer.name, err: error.message }, 'JWKS fetch failed');
+          this.updateServing();
+        },
+      }),
+    }));
+    const authenticator = new Authenticator(this.issuers, new TokenCache(settings.jwt.cacheSize, settings.jwt.cacheMaxTtl), {
+      clockSkewMs: settings.jwt.clockSkew,
+      maxTokenBytes: settings.jwt.maxTokenBytes,
+      onCacheLookup: (hit) => (hit ? this.metrics.tokenCacheHits : this.metrics.tokenCacheMisses).inc(),
+    });
+    this.policies = new PolicySource({
+      dir: settings.policies.dir,
+      issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
+      logger: this.logger,
+      onReload: (result) => {
+        this.metrics.policyReloads.inc({ result });
+        this.updateServing();
+      },
+    });
+    this.pipeline = new Pipeline({
+      policies: () => this.policies.current,
+      authenticator,
+      store: this.store,
+      limits: settings.limits,
+      onDecision: (decision, input) => {
+        this.metrics.recordDecision(decision);
+        this.audit.decision(decision, input);
+      },
+    });
+    this.grpc = new GrpcServer({
+      listen: settings.grpc.listen,
+      maxMessageBytes: settings.grpc.maxMessageBytes,
+      pipeline: this.pipeline,
+      logger: this.logger,
+    });
+    this.admin = new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness() });
+  }
+
+  /** Loads policies and keys, then listens. Serves (and reports not ready) even when loading failed. */
+  async start(): Promise<RunningPorts> {
+    await this.load();
+    const [grpc, admin] = await Promise.all([this.grpc.start(), this.admin.start()]);
+    this.updateServing();
+    const readiness = this.readiness();
+    this.logger.info({ grpcPort: grpc, adminPort: admin, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
+    return { grpc, admin };
+  }
+
+  /** Loads policies (and starts watching them) and the issuers' keys, without listening. */
+  async load(): Promise<Readiness> {
+    this.policies.reload();
+    if (this.settings.policies.watch) this.policies.watch();
+    await Promise.all(this.issuers.map((issuer) => issuer.keys.start()));
+    return this.readiness();
+  }
+
+  readiness(): Readiness {
+    const problems: string[] = [];
+    const policyError = this.policies.lastError;
+    if (!this.policies.current) {
+      problems.push(...(policyError ? policyError.issues.map(formatConfigIssue) : ['policies not loaded']));
+    }
+    for (const issuer of this.issuers) {
+      if (!issuer.keys.ready) problems.push(`issuer ${issuer.settings.name}: signing keys not loaded`);
+    }
+    return { ready: problems.length === 0, problems };
+  }
+
+  /** Graceful stop: health goes NOT_SERVING, in-flight Checks finish (up to the grace period). */
+  async stop(): Promise<void> {
+    this.policies.close();
+    for (const issuer of this.issuers) issuer.keys.stop();
+    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin.stop()]);
+    await this.store.close();
+    this.audit.flush();
+  }
+
+  private updateServing(): void {
+    this.grpc?.setServing(this.readiness().ready ? 'SERVING' : 'NOT_SERVING');
+  }
+}

@@ -1,0 +1,65 @@
+// The audit log: one JSON line per decision, explaining it (who, what, which rule, why). Written
+// through an asynchronous buffered stream that drops, and counts, lines rather than block
+// requests when the sink cannot keep up.
+import { pino, type Logger } from 'pino';
+import type { AuthzInput, Decision } from '../pipeline/types.js';
+
+export interface AuditOptions {
+  /** `stdout`, `stderr`, `off` or a file path. */
+  readonly output: string;
+  readonly onDrop?: () => void;
+}
+
+/** At most this much audit text waits in memory; past it lines are dropped. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export class AuditLog {
+  private readonly logger: Logger | undefined;
+  private readonly destination: ReturnType<typeof pino.destination> | undefined;
+
+  constructor(options: AuditOptions) {
+    if (options.output === 'off') return;
+    const dest = options.output === 'stdout' ? 1 : options.output === 'stderr' ? 2 : options.output;
+    this.destination = pino.destination({ dest, sync: false, minLength: 4096, maxLength: MAX_BUFFERED_BYTES, mkdir: true });
+    if (options.onDrop) this.destination.on('drop', options.onDrop);
+    this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
+  }
+
+  decision(decision: Decision, input: AuthzInput): void {
+    if (!this.logger) return;
+    const { identity } = decision;
+    this.logger.info(
+      {
+        type: 'decision',
+        decision_id: decision.id,
+        request_id: input.requestId,
+        service: decision.service,
+        method: input.method,
+        host: input.host,
+        path: decision.path ?? input.path.split('?')[0],
+        source: input.source.address,
+        subject: identity.authenticated ? identity.subject : undefined,
+        issuer: identity.authenticated ? identity.issuer : undefined,
+        roles: decision.roles,
+        decision: decision.allowed ? 'allow' : 'deny',
+        status: decision.status,
+        reason: decision.reason,
+        rule: decision.ruleId,
+        explanation: decision.trace,
+        detail: decision.detail,
+        policy_version: decision.policyVersion,
+        latency_ms: Number(decision.durationMs.toFixed(3)),
+      },
+      'decision',
+    );
+  }
+
+  /** Writes what is buffered; call before exit. */
+  flush(): void {
+    try {
+      this.destination?.flushSync();
+    } catch {
+      // Nothing buffered or the stream is not ready yet: nothing to lose.
+    }
+  }
+}

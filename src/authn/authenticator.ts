@@ -1,0 +1,116 @@
+// The identity phase: extract the credential, verify it once (cached), return an Identity or
+// throw a DenyError. A token is checked only against the issuer its `iss` names, and only with
+// that issuer's keys, audiences and algorithms.
+import { decodeJwt, jwtVerify } from 'jose';
+import type { IssuerSettings } from '../config/settings.js';
+import { DenyError } from '../errors.js';
+import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from './identity.js';
+import { denyReasonForJwtError } from './jwt-errors.js';
+import type { KeySet } from './key-set.js';
+import { TokenCache } from './token-cache.js';
+
+export interface Issuer {
+  readonly settings: IssuerSettings;
+  readonly keys: KeySet;
+}
+
+export interface AuthenticatorOptions {
+  readonly clockSkewMs: number;
+  readonly maxTokenBytes: number;
+  readonly onCacheLookup?: (hit: boolean) => void;
+}
+
+export type HeaderLookup = (name: string) => string | undefined;
+
+export class Authenticator {
+  private readonly byIssuerUrl = new Map<string, Issuer>();
+  /** Verifications in progress, so a burst of requests with one new token verifies it once. */
+  private readonly pending = new Map<string, Promise<AuthenticatedIdentity>>();
+
+  constructor(
+    issuers: readonly Issuer[],
+    private readonly cache: TokenCache,
+    private readonly options: AuthenticatorOptions,
+  ) {
+    for (const issuer of issuers) this.byIssuerUrl.set(issuer.settings.issuer, issuer);
+  }
+
+  /**
+   * @param allowedIssuers issuer names accepted by the service's policy; undefined accepts all.
+   */
+  async authenticate(header: HeaderLookup, allowedIssuers: readonly string[] | undefined): Promise<Identity> {
+    const token = bearerToken(header('authorization'));
+    if (token === undefined) return ANONYMOUS;
+    if (Buffer.byteLength(token) > this.options.maxTokenBytes) {
+      throw new DenyError('token_too_large', `token of ${Buffer.byteLength(token)} bytes exceeds ${this.options.maxTokenBytes}`);
+    }
+    const key = TokenCache.key(token);
+    const cached = this.cache.get(key);
+    this.options.onCacheLookup?.(cached !== undefined);
+    const identity = cached ?? (await this.verifyOnce(key, token));
+    if (allowedIssuers && !allowedIssuers.includes(identity.issuer)) {
+      throw new DenyError('untrusted_issuer', `issuer ${identity.issuer} is not accepted by this service`);
+    }
+    return identity;
+  }
+
+  private verifyOnce(key: string, token: string): Promise<AuthenticatedIdentity> {
+    let verification = this.pending.get(key);
+    if (!verification) {
+      verification = this.verify(token).finally(() => this.pending.delete(key));
+      this.pending.set(key, verification);
+    }
+    return verification.then((identity) => {
+      this.cache.set(key, identity);
+      return identity;
+    });
+  }
+
+  private async verify(token: string): Promise<AuthenticatedIdentity> {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch (error) {
+      throw new DenyError('malformed_token', (error as Error).message);
+    }
+    const issuer = typeof iss === 'string' ? this.byIssuerUrl.get(iss) : undefined;
+    if (!issuer) throw new DenyError('untrusted_issuer', `no configured issuer is ${JSON.stringify(iss)}`);
+    const { settings } = issuer;
+    try {
+      const { payload } = await jwtVerify(token, issuer.keys.getKey, {
+        issuer: settings.issuer,
+        audience: settings.audiences,
+        algorithms: settings.algorithms,
+        clockTolerance: Math.round(this.options.clockSkewMs / 1000),
+        requiredClaims: ['sub', 'exp'],
+      });
+      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 256) {
+        throw new DenyError('invalid_claims', `${settings.name}: "sub" must be a non-empty string of at most 256 characters`);
+      }
+      return Object.freeze({
+        authenticated: true,
+        subject: payload.sub,
+        issuer: settings.name,
+        credential: 'jwt',
+        claims: Object.freeze(payload),
+        expiresAt: payload.exp!,
+      });
+    } catch (error) {
+      if (error instanceof DenyError) throw error;
+      throw new DenyError(denyReasonForJwtError(error), `${settings.name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The token of an `Authorization: Bearer` header. No header, or another scheme, is no credential
+ * (the caller is anonymous); a Bearer header without exactly one token is malformed.
+ */
+export function bearerToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*bearer(?:\s+(.*))?$/i.exec(value);
+  if (!match) return undefined;
+  const token = (match[1] ?? '').trim();
+  if (token === '' || /\s/.test(token)) throw new DenyError('malformed_credential', 'Bearer needs exactly one token');
+  return token;
+}

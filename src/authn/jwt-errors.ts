@@ -1,0 +1,20 @@
+// Maps jose's verification errors onto the catalogue's deny reasons.
+import { errors } from 'jose';
+import type { DenyReason } from '../errors.js';
+import { JwksUnavailableError } from './key-set.js';
+
+export function denyReasonForJwtError(error: unknown): DenyReason {
+  if (error instanceof JwksUnavailableError) return 'jwks_unavailable';
+  if (error instanceof errors.JWTExpired) return 'token_expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf' || error.claim === 'iat') return 'token_not_yet_valid';
+    if (error.claim === 'aud') return 'invalid_audience';
+    if (error.claim === 'iss') return 'untrusted_issuer';
+    return 'invalid_claims';
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'disallowed_algorithm';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'invalid_signature';
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return 'unknown_key';
+  if (error instanceof errors.JOSEError) return 'malformed_token';
+  return 'internal_error';
+}

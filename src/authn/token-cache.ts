@@ -1,0 +1,39 @@
+// Verified tokens, keyed by a SHA-256 of the token (the token itself is never held), so a token
+// is verified once and then recognized. Bounded (LRU) and never trusted past the token's `exp`.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { AuthenticatedIdentity } from './identity.js';
+
+export class TokenCache {
+  private readonly entries: LRUCache<string, AuthenticatedIdentity>;
+
+  constructor(
+    maxEntries: number,
+    private readonly maxTtlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.entries = new LRUCache({ max: maxEntries, perf: { now } });
+  }
+
+  static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(key: string): AuthenticatedIdentity | undefined {
+    const identity = this.entries.get(key);
+    if (identity && identity.expiresAt * 1000 <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return identity;
+  }
+
+  set(key: string, identity: AuthenticatedIdentity): void {
+    const ttl = Math.min(identity.expiresAt * 1000 - this.now(), this.maxTtlMs);
+    if (ttl > 0) this.entries.set(key, identity, { ttl });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

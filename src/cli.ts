@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// keycard command line: serve | check | lint | token | help | version.
+import { ConfigError } from './errors.js';
+import { checkCommand } from './cli/check.js';
+import { lint } from './cli/lint.js';
+import { serve } from './cli/serve.js';
+import { token } from './cli/token.js';
+import { HELP, UsageError } from './cli/usage.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      await serve(args);
+      return -1; // keeps running until a signal
+    case 'check':
+      return checkCommand(args);
+    case 'lint':
+      lint(args);
+      return 0;
+    case 'token':
+      await token(args);
+      return 0;
+    case 'version':
+    case '--version':
+      console.log(process.env.npm_package_version ?? '0.1.0');
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 1;
+    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`keycard: ${(error as Error).message}\n\n${HELP}`);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 2;
+    }
+  },
+);

@@ -1,0 +1,122 @@
+// The settings file: listeners, issuers, policy directory, store, limits and logging.
+// Unknown keys are errors; relative paths resolve against the settings file's directory.
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { durationMs } from './duration.js';
+import { listenAddress, type ListenAddress } from './listen-address.js';
+import { loadYamlFile } from './yaml-file.js';
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret) are never accepted. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+const issuerSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'issuer names are lowercase letters, digits, "-" and "_"'),
+    issuer: z.string().min(1),
+    audiences: z.array(z.string().min(1)).min(1),
+    jwksFile: z.string().min(1).optional(),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional(),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
+    /** How often keys are refreshed in the background, and at most how often an unknown `kid` triggers a refresh. */
+    jwksRefreshInterval: durationMs.default(300_000),
+    jwksMinRefreshInterval: durationMs.default(10_000),
+    jwksTimeout: durationMs.default(5_000),
+  })
+  .superRefine((issuer, ctx) => {
+    if ((issuer.jwksFile === undefined) === (issuer.jwksUri === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksFile and jwksUri', path: ['jwksFile'] });
+    }
+    if (issuer.jwksUri?.startsWith('http:') && !isLoopbackUrl(issuer.jwksUri)) {
+      ctx.addIssue({ code: 'custom', message: 'jwksUri must use https (http only for loopback addresses)', path: ['jwksUri'] });
+    }
+  });
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('memory'), seedFile: z.string().min(1).optional() }),
+]);
+
+const settingsSchema = z.strictObject({
+  grpc: z
+    .strictObject({
+      listen: listenAddress.default({ host: '0.0.0.0', port: 9001 }),
+      maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    })
+    .default({ listen: { host: '0.0.0.0', port: 9001 }, maxMessageBytes: 4 * 1024 * 1024 }),
+  admin: z
+    .strictObject({ listen: listenAddress.default({ host: '0.0.0.0', port: 9090 }) })
+    .default({ listen: { host: '0.0.0.0', port: 9090 } }),
+  issuers: z.array(issuerSchema).default([]),
+  jwt: z
+    .strictObject({
+      clockSkew: durationMs.default(30_000),
+      maxTokenBytes: z.number().int().positive().default(8192),
+      cacheSize: z.number().int().positive().default(10_000),
+      /** Upper bound on how long a verified token is trusted without verifying it again. */
+      cacheMaxTtl: durationMs.default(300_000),
+    })
+    .default({ clockSkew: 30_000, maxTokenBytes: 8192, cacheSize: 10_000, cacheMaxTtl: 300_000 }),
+  limits: z
+    .strictObject({
+      maxHeaders: z.number().int().positive().default(128),
+      maxHeaderBytes: z.number().int().positive().default(64 * 1024),
+    })
+    .default({ maxHeaders: 128, maxHeaderBytes: 64 * 1024 }),
+  policies: z.strictObject({
+    dir: z.string().min(1),
+    /** Watch the directory and reload on change; the last good set stays on error. */
+    watch: z.boolean().default(true),
+  }),
+  store: storeSchema.default({ type: 'memory' }),
+  audit: z
+    .strictObject({ output: z.string().min(1).default('stdout') })
+    .default({ output: 'stdout' }),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+    .default({ level: 'info' }),
+  shutdown: z.strictObject({ gracePeriod: durationMs.default(10_000) }).default({ gracePeriod: 10_000 }),
+});
+
+type RawSettings = z.infer<typeof settingsSchema>;
+export type IssuerSettings = RawSettings['issuers'][number];
+export type StoreSettings = RawSettings['store'];
+
+export interface Settings extends RawSettings {
+  /** The settings file, for messages. */
+  readonly file: string;
+}
+
+export interface SettingsOverrides {
+  readonly grpcListen?: ListenAddress;
+  readonly adminListen?: ListenAddress;
+}
+
+export function loadSettings(file: string, overrides: SettingsOverrides = {}): Settings {
+  const path = resolve(file);
+  const { source, data } = loadYamlFile(path, settingsSchema, file);
+  const names = new Set<string>();
+  data.issuers.forEach((issuer, index) => {
+    if (names.has(issuer.name)) {
+      throw new ConfigError([source.issue('invalid_value', ['issuers', index, 'name'], `duplicate issuer name "${issuer.name}"`)]);
+    }
+    names.add(issuer.name);
+  });
+  const base = dirname(path);
+  const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const auditOutput = ['stdout', 'stderr', 'off'].includes(data.audit.output) ? data.audit.output : inBase(data.audit.output);
+  return {
+    ...data,
+    file,
+    grpc: { ...data.grpc, listen: overrides.grpcListen ?? data.grpc.listen },
+    admin: { ...data.admin, listen: overrides.adminListen ?? data.admin.listen },
+    issuers: data.issuers.map((issuer) => ({ ...issuer, ...(issuer.jwksFile && { jwksFile: inBase(issuer.jwksFile) }) })),
+    policies: { ...data.policies, dir: inBase(data.policies.dir) },
+    store: data.store.seedFile ? { ...data.store, seedFile: inBase(data.store.seedFile) } : data.store,
+    audit: { output: auditOutput },
+  };
+}

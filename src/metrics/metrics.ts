@@ -1,0 +1,66 @@
+// Prometheus metrics. One registry per keycard instance (not prom-client's global), so several
+// instances can live in one process (tests, shadow evaluation). Label values are bounded: the
+// reason is a catalogue code and unknown services collapse into one value.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision, Phase } from '../pipeline/types.js';
+
+export const UNKNOWN_SERVICE_LABEL = '_unknown';
+
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly decisions = new Counter({
+    name: 'keycard_decisions_total',
+    help: 'Authorization decisions, by service, decision (allow|deny) and reason code.',
+    labelNames: ['service', 'decision', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly checkDuration = new Histogram({
+    name: 'keycard_check_duration_seconds',
+    help: 'Time to decide one check, from input to decision.',
+    labelNames: ['decision'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly phaseDuration = new Histogram({
+    name: 'keycard_phase_duration_seconds',
+    help: 'Time spent in each pipeline phase (route, identity, state, authorize).',
+    labelNames: ['phase'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly tokenCacheHits = new Counter({ name: 'keycard_token_cache_hits_total', help: 'Tokens recognized from the verified-token cache.', registers: [this.registry] });
+  readonly tokenCacheMisses = new Counter({ name: 'keycard_token_cache_misses_total', help: 'Tokens that had to be verified.', registers: [this.registry] });
+  readonly jwksFetches = new Counter({
+    name: 'keycard_jwks_fetches_total',
+    help: 'JWKS loads per issuer, by result (ok|error).',
+    labelNames: ['issuer', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'keycard_policy_reloads_total',
+    help: 'Policy (re)loads, by result (ok|error).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly auditDropped = new Counter({
+    name: 'keycard_audit_dropped_total',
+    help: 'Audit lines dropped because the audit sink could not keep up.',
+    registers: [this.registry],
+  });
+
+  constructor(private readonly knownService: (service: string) => boolean) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordDecision(decision: Decision): void {
+    const service = decision.service && this.knownService(decision.service) ? decision.service : UNKNOWN_SERVICE_LABEL;
+    const verdict = decision.allowed ? 'allow' : 'deny';
+    this.decisions.inc({ service, decision: verdict, reason: decision.reason });
+    this.checkDuration.observe({ decision: verdict }, decision.durationMs / 1000);
+    for (const [phase, ms] of Object.entries(decision.phaseMs) as [Phase, number][]) {
+      this.phaseDuration.observe({ phase }, ms / 1000);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// Plain typed objects passed between front doors (gRPC Check, later HTTP and AuthZEN) and the
+// pipeline. Nothing here knows about protobuf or HTTP servers.
+import type { Identity } from '../authn/identity.js';
+import type { DenyReason, DenyStatus } from '../errors.js';
+import type { RuleTrace } from '../policy/evaluate.js';
+
+/** One authorization question about an HTTP request, as the proxy saw it. */
+export interface AuthzInput {
+  /** Upper-case HTTP method: the action. */
+  readonly method: string;
+  /** `:authority` / Host as sent, before normalization. */
+  readonly host: string;
+  /** Request target as sent (`:path`, query included), before normalization. */
+  readonly path: string;
+  /** Request headers, lower-case names. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Explicit service name (Envoy `context_extensions.service`); routes by host when absent. */
+  readonly service?: string;
+  readonly source: { readonly address?: string; readonly principal?: string };
+  readonly contextExtensions: Readonly<Record<string, string>>;
+  /** The proxy's request id (x-request-id), to join logs. */
+  readonly requestId?: string;
+}
+
+export type Phase = 'route' | 'identity' | 'state' | 'authorize';
+
+/** The outcome of one check, with everything needed to respond, count, audit and explain it. */
+export interface Decision {
+  readonly id: string;
+  readonly allowed: boolean;
+  readonly reason: DenyReason | 'allowed';
+  readonly status: 200 | DenyStatus;
+  /** The routed service, when a policy was found. */
+  readonly service?: string;
+  readonly policyVersion?: string;
+  /** The rule that allowed or explicitly denied. */
+  readonly ruleId?: string;
+  readonly identity: Identity;
+  /** Roles of the caller for this service, from the store. */
+  readonly roles: readonly string[];
+  /** Whether the policy wants identity headers forwarded to the service. */
+  readonly forwardIdentity: boolean;
+  /** Every rule that matched the request and what became of it. */
+  readonly trace: readonly RuleTrace[];
+  /** Normalized path, when the path was acceptable. */
+  readonly path?: string;
+  /** Internal detail (never sent to the client): which check failed and why. */
+  readonly detail?: string;
+  readonly durationMs: number;
+  readonly phaseMs: Readonly<Partial<Record<Phase, number>>>;
+}

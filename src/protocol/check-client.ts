@@ -1,0 +1,43 @@
+// A small ext_authz client: builds CheckRequests the way Envoy does and sends them. Used by
+// `keycard check --server`, the integration tests and the benchmarks.
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import type { CheckRequest } from './generated/envoy/service/auth/v3/CheckRequest.js';
+import type { CheckResponse__Output } from './generated/envoy/service/auth/v3/CheckResponse.js';
+import type { AuthorizationClient } from './generated/envoy/service/auth/v3/Authorization.js';
+import { authorizationService } from './proto.js';
+
+export interface HttpRequestSpec {
+  readonly method?: string;
+  readonly host?: string;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly service?: string;
+  readonly sourceAddress?: string;
+}
+
+export function buildCheckRequest(spec: HttpRequestSpec): CheckRequest {
+  const method = spec.method ?? 'GET';
+  const host = spec.host ?? 'localhost';
+  const headers: Record<string, string> = { ':method': method, ':authority': host, ':path': spec.path };
+  for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
+  return {
+    attributes: {
+      source: { address: { socket_address: { address: spec.sourceAddress ?? '127.0.0.1', port_value: 40000 } } },
+      request: { http: { method, host, path: spec.path, headers, protocol: 'HTTP/1.1', scheme: 'http' } },
+      context_extensions: spec.service ? { service: spec.service } : {},
+    },
+  };
+}
+
+export function createCheckClient(address: string): AuthorizationClient {
+  const Client = authorizationService();
+  return new Client(address, credentials.createInsecure());
+}
+
+export function check(client: AuthorizationClient, request: CheckRequest, deadlineMs = 5_000): Promise<CheckResponse__Output> {
+  return new Promise((resolve, reject) => {
+    client.Check(request, { deadline: Date.now() + deadlineMs }, (error: ServiceError | null, response?: CheckResponse__Output) =>
+      error || !response ? reject(error ?? new Error('empty response')) : resolve(response),
+    );
+  });
+}

@@ -1,0 +1,66 @@
+// What a decision means for the proxied request, independent of the wire protocol: headers to
+// set on (allow) or answer with (deny), client headers to strip, status and body. The gRPC Check
+// response and the HTTP check mode are both rendered from this.
+import { denySpec } from '../errors.js';
+import type { Decision } from '../pipeline/types.js';
+
+/** Every header keycard sets lives under this prefix; client-sent copies are always removed. */
+export const IDENTITY_HEADER_PREFIX = 'x-keycard-';
+export const DECISION_ID_HEADER = `${IDENTITY_HEADER_PREFIX}decision-id`;
+
+export interface ResponsePlan {
+  readonly status: Decision['status'];
+  /** Allow: headers for the upstream request. Deny: headers of the answer to the client. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Allow only: client-sent headers to strip from the upstream request. */
+  readonly headersToRemove: readonly string[];
+  /** Deny only: JSON body for the client. */
+  readonly body?: string;
+}
+
+const ERROR_BY_STATUS = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 503: 'unavailable' } as const;
+
+export function planResponse(decision: Decision, requestHeaders: ReadonlyMap<string, string>): ResponsePlan {
+  if (decision.allowed) return planAllow(decision, requestHeaders);
+  return planDeny(decision);
+}
+
+function planAllow(decision: Decision, requestHeaders: ReadonlyMap<string, string>): ResponsePlan {
+  const headers: [string, string][] = [[DECISION_ID_HEADER, decision.id]];
+  const { identity } = decision;
+  if (decision.forwardIdentity && identity.authenticated) {
+    headers.push([`${IDENTITY_HEADER_PREFIX}subject`, identity.subject]);
+    headers.push([`${IDENTITY_HEADER_PREFIX}issuer`, identity.issuer]);
+    headers.push([`${IDENTITY_HEADER_PREFIX}roles`, [...decision.roles].sort().join(',')]);
+  }
+  const setNames = new Set(headers.map(([name]) => name));
+  const headersToRemove: string[] = [];
+  for (const name of requestHeaders.keys()) {
+    if (name.startsWith(IDENTITY_HEADER_PREFIX) && !setNames.has(name)) headersToRemove.push(name);
+  }
+  return { status: 200, headers, headersToRemove };
+}
+
+function planDeny(decision: Decision): ResponsePlan {
+  if (decision.reason === 'allowed') throw new Error('planDeny called for an allow');
+  const spec = denySpec(decision.reason);
+  const headers: [string, string][] = [
+    [DECISION_ID_HEADER, decision.id],
+    ['content-type', 'application/json'],
+    ['cache-control', 'no-store'],
+  ];
+  if (spec.status === 401) headers.push(['www-authenticate', bearerChallenge(decision.service, spec.bearerError, spec.message)]);
+  const body = JSON.stringify({
+    error: ERROR_BY_STATUS[spec.status],
+    reason: decision.reason,
+    message: spec.message,
+    decision_id: decision.id,
+  });
+  return { status: spec.status, headers, headersToRemove: [], body };
+}
+
+/** RFC 6750 §3: no error attributes when the request simply lacked a credential. */
+function bearerChallenge(service: string | undefined, error: string | undefined, description: string): string {
+  const realm = `Bearer realm="${service ?? 'keycard'}"`;
+  return error ? `${realm}, error="${error}", error_description="${description}"` : realm;
+}

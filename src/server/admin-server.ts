@@ -1,0 +1,71 @@
+// The admin HTTP listener: /metrics (Prometheus), /healthz (the process is alive), /readyz
+// (policies and keys are loaded; otherwise 503 with the reasons).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { ListenAddress } from '../config/listen-address.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not ready, e.g. the policy load errors. */
+  readonly problems: readonly string[];
+}
+
+export interface AdminServerOptions {
+  readonly listen: ListenAddress;
+  readonly registry: Registry;
+  readonly readiness: () => Readiness;
+}
+
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch(() => {
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'method not allowed\n');
+    switch (path) {
+      case '/metrics':
+        return send(response, 200, this.options.registry.contentType, await this.options.registry.metrics());
+      case '/healthz':
+        return send(response, 200, 'text/plain', 'ok\n');
+      case '/readyz': {
+        const { ready, problems } = this.options.readiness();
+        return ready
+          ? send(response, 200, 'text/plain', 'ready\n')
+          : send(response, 503, 'application/json', `${JSON.stringify({ ready: false, problems }, null, 2)}\n`);
+      }
+      default:
+        return send(response, 404, 'text/plain', 'not found\n');
+    }
+  }
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  response.end(body);
+}
