@@ -16,12 +16,16 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export class AuditLog {
   private readonly logger: Logger | undefined;
   private readonly destination: ReturnType<typeof pino.destination> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AuditOptions) {
     if (options.output === 'off') return;
     const dest = options.output === 'stdout' ? 1 : options.output === 'stderr' ? 2 : options.output;
     this.destination = pino.destination({ dest, sync: false, minLength: 4096, maxLength: MAX_BUFFERED_BYTES, mkdir: true });
     if (options.onDrop) this.destination.on('drop', options.onDrop);
+    // Lines are batched for throughput but never wait more than a second to be written.
+    this.flushTimer = setInterval(() => this.destination?.flush(), 1000);
+    this.flushTimer.unref();
     this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
   }
 
@@ -54,8 +58,9 @@ export class AuditLog {
     );
   }
 
-  /** Writes what is buffered; call before exit. */
+  /** Writes what is buffered and stops the periodic flush; call before exit. */
   flush(): void {
+    clearInterval(this.flushTimer);
     try {
       this.destination?.flushSync();
     } catch {

@@ -53,15 +53,17 @@ export function formatKeyPath(path: KeyPath): string {
 /** Parses YAML text; syntax errors (including duplicate keys) become ConfigError. */
 export function parseYaml(file: string, text: string): { source: YamlSource; value: unknown } {
   const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
+    // Only the first syntax error: the ones after it are usually its echoes.
     throw new ConfigError(
-      document.errors.map((error) => ({
+      document.errors.slice(0, 1).map((error) => ({
         code: 'yaml_syntax',
         file,
         line: error.linePos?.[0].line,
         column: error.linePos?.[0].col,
-        message: error.message.split('\n')[0] ?? error.message,
+        // prettyErrors appends " at line L, column C:" and a source excerpt; the location is reported separately.
+        message: (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, ''),
       })),
     );
   }
