@@ -26,7 +26,7 @@ export function loadPolicies(dir: string, options: CompileOptions): PolicySet {
   const policies: CompiledPolicy[] = [];
   const hash = createHash('sha256');
   for (const file of files) {
-    const display = relative(process.cwd(), file) || file;
+    const display = displayPath(file);
     try {
       const text = readFileSync(file, 'utf8');
       hash.update(file).update('\0').update(text).update('\0');
@@ -41,6 +41,12 @@ export function loadPolicies(dir: string, options: CompileOptions): PolicySet {
   issues.push(...crossFileIssues(policies));
   if (issues.length > 0) throw new ConfigError(issues);
   return new PolicySet(policies, hash.digest('hex').slice(0, 12));
+}
+
+/** Paths in messages: relative to the working directory when inside it, else absolute. */
+function displayPath(file: string): string {
+  const fromCwd = relative(process.cwd(), file);
+  return fromCwd && !fromCwd.startsWith('..') ? fromCwd : file;
 }
 
 function crossFileIssues(policies: readonly CompiledPolicy[]): ConfigIssue[] {

@@ -9,20 +9,23 @@ import { fromJSON, type PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import type { ProtoGrpcType as ExternalAuthTypes } from './generated/external_auth.js';
+import type { ProtoGrpcType as HealthTypes } from './generated/health.js';
 
 export const DESCRIPTOR_SET = new URL('./generated/keycard.binpb', import.meta.url);
 
 export const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
-let cached: { definition: PackageDefinition; grpc: ExternalAuthTypes } | undefined;
+type LoadedProtos = { definition: PackageDefinition; grpc: ExternalAuthTypes & HealthTypes };
 
-export function envoyProtos(): { definition: PackageDefinition; grpc: ExternalAuthTypes } {
+let cached: LoadedProtos | undefined;
+
+export function envoyProtos(): LoadedProtos {
   if (!cached) {
     const set = descriptor.FileDescriptorSet.decode(readFileSync(DESCRIPTOR_SET));
     const root = (protobuf.Root as unknown as RootFromDescriptor).fromDescriptor(set);
     restoreMapFields(root);
     const definition = fromJSON(root.toJSON(), LOADER_OPTIONS);
-    cached = { definition, grpc: loadPackageDefinition(definition) as unknown as ExternalAuthTypes };
+    cached = { definition, grpc: loadPackageDefinition(definition) as unknown as ExternalAuthTypes & HealthTypes };
   }
   return cached;
 }
@@ -30,6 +33,11 @@ export function envoyProtos(): { definition: PackageDefinition; grpc: ExternalAu
 /** Client constructor and service definition of envoy.service.auth.v3.Authorization. */
 export function authorizationService() {
   return envoyProtos().grpc.envoy.service.auth.v3.Authorization;
+}
+
+/** Client constructor of grpc.health.v1.Health (the server side comes from grpc-health-check). */
+export function healthService() {
+  return envoyProtos().grpc.grpc.health.v1.Health;
 }
 
 /** Added to Root by protobufjs/ext/descriptor at import time; its .d.ts does not declare it. */

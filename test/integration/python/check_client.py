@@ -2,7 +2,7 @@
 
 Usage: /usr/bin/python3 check_client.py STUBS_DIR ADDRESS < cases.json
 
-Each case: {"method", "host", "path", "headers": {}, "context_extensions": {}, "source_address"}.
+Each case: {"name", "method", "host", "path", "headers": {}, "context_extensions": {}, "source_address"}.
 Prints {"health": {service: status}, "results": [...]} as JSON on stdout.
 """
 import json
@@ -75,6 +75,7 @@ def describe(response):
         "http_response": kind,
         "dynamic_metadata": json_format.MessageToDict(response.dynamic_metadata),
         "unknown_fields": unknown_field_count(response),
+        "headers": [],
     }
     if kind == "ok_response":
         result["headers"] = header_list(response.ok_response.headers)
@@ -92,7 +93,10 @@ def main():
     with grpc.insecure_channel(sys.argv[2]) as channel:
         grpc.channel_ready_future(channel).result(timeout=TIMEOUT)
         authz = external_auth_pb2_grpc.AuthorizationStub(channel)
-        results = [describe(authz.Check(check_request(case), timeout=TIMEOUT)) for case in cases]
+        results = [
+            {"name": case.get("name"), **describe(authz.Check(check_request(case), timeout=TIMEOUT))}
+            for case in cases
+        ]
         health = health_pb2_grpc.HealthStub(channel)
         statuses = {}
         for service in ("", "envoy.service.auth.v3.Authorization"):
