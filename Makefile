@@ -10,11 +10,12 @@ CONFIG       ?= examples/keycard.yaml
 # Debian packages the tests use: an independent gRPC client (python grpcio) and redis-server.
 SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server
 
-.PHONY: help install system-deps proto build run test typecheck lint unit clean
+.PHONY: help install system-deps proto build run try test typecheck lint unit clean
 
 help:
 	@echo "make run       build and start keycard on the embedded default ($(CONFIG))"
 	@echo "make test      install what is missing, type-check, lint and run every test"
+	@echo "make try       with \`make run\` going: send an allowed and a denied Check, show the counts"
 	@echo "make build     build dist/ (protos, TypeScript)"
 	@echo "make lint | typecheck | unit | clean"
 
@@ -39,7 +40,13 @@ build: $(PROTO_OUT)
 	chmod +x dist/cli.js
 
 run: build
+	@echo "keycard: gRPC ext_authz on 127.0.0.1:9001, admin (metrics, healthz, readyz) on http://127.0.0.1:9090"
+	@echo "          try it from another terminal: make try   (Ctrl-C stops keycard)"
 	node dist/cli.js serve --config $(CONFIG)
+
+# Sends an allowed and a denied Check to the keycard that `make run` started.
+try:
+	scripts/try.sh
 
 typecheck: $(PROTO_OUT)
 	node_modules/.bin/tsc -p tsconfig.test.json

@@ -72,7 +72,6 @@ export const CONFIG_ERRORS = {
   unknown_issuer: 'the issuer is not configured in the settings file',
   invalid_path_template: 'invalid path template',
   rule_never_matches: 'this rule can never match',
-  invalid_jwks: 'the JWKS is invalid',
 } as const;
 
 export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Keycard } from '../app.js';
 import { loadSettings } from '../config/settings.js';
 import { createLogger } from '../log/logger.js';
-import { buildCheckRequest, check, createCheckClient, type HttpRequestSpec } from '../protocol/check-client.js';
+import { buildCheckRequest, check, createCheckClient, httpStatusNumber, type HttpRequestSpec } from '../protocol/check-client.js';
 import { checkRequestToInput } from '../protocol/check-request.js';
 import type { CheckRequest__Output } from '../protocol/generated/envoy/service/auth/v3/CheckRequest.js';
 import { configPath, UsageError } from './usage.js';
@@ -46,7 +46,7 @@ async function checkRemote(server: string, spec: HttpRequestSpec): Promise<numbe
     console.log(JSON.stringify({
       decision: allowed ? 'allow' : 'deny',
       grpc_status: response.status?.code,
-      http_status: allowed ? 200 : response.denied_response?.status?.code,
+      http_status: allowed ? 200 : httpStatusNumber(response.denied_response?.status?.code),
       headers: headerList,
       headers_to_remove: response.ok_response?.headers_to_remove,
       body: response.denied_response?.body ? JSON.parse(response.denied_response.body) as unknown : undefined,

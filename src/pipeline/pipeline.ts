@@ -92,7 +92,7 @@ export class Pipeline {
     };
 
     // 1. route
-    this.checkLimits(input);
+    this.checkRequest(input);
     const policies = this.deps.policies();
     if (!policies) throw new DenyError('not_ready', 'no policy set loaded');
     progress.policyVersion = policies.version;
@@ -112,7 +112,7 @@ export class Pipeline {
     lap('identity');
 
     // 3. state
-    const roles = identity.authenticated ? await this.deps.store.rolesFor(identity.subject, policy.service) : EMPTY_ROLES;
+    const roles = identity.authenticated ? await this.rolesFor(identity.subject, policy.service) : EMPTY_ROLES;
     progress.roles = [...roles];
     lap('state');
 
@@ -124,7 +124,16 @@ export class Pipeline {
     return { reason: evaluation.reason, detail: evaluation.allowed ? undefined : describeDeny(evaluation.trace) };
   }
 
-  private checkLimits(input: AuthzInput): void {
+  private async rolesFor(subject: string, service: string): Promise<ReadonlySet<string>> {
+    try {
+      return await this.deps.store.rolesFor(subject, service);
+    } catch (error) {
+      throw new DenyError('store_unavailable', `${this.deps.store.kind} store: ${(error as Error).message}`);
+    }
+  }
+
+  private checkRequest(input: AuthzInput): void {
+    if (!/^[A-Z]+$/.test(input.method)) throw new DenyError('invalid_request', `method ${JSON.stringify(input.method)}`);
     const { maxHeaders, maxHeaderBytes } = this.deps.limits;
     if (input.headers.size > maxHeaders) throw new DenyError('request_too_large', `${input.headers.size} headers`);
     let bytes = 0;

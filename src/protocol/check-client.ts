@@ -4,7 +4,7 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import type { CheckRequest } from './generated/envoy/service/auth/v3/CheckRequest.js';
 import type { CheckResponse__Output } from './generated/envoy/service/auth/v3/CheckResponse.js';
 import type { AuthorizationClient } from './generated/envoy/service/auth/v3/Authorization.js';
-import { authorizationService } from './proto.js';
+import { authorizationService, envoyProtos } from './proto.js';
 
 export interface HttpRequestSpec {
   readonly method?: string;
@@ -40,4 +40,11 @@ export function check(client: AuthorizationClient, request: CheckRequest, deadli
       error || !response ? reject(error ?? new Error('empty response')) : resolve(response),
     );
   });
+}
+
+/** The number of an envoy.type.v3.StatusCode, which the loader gives as its name ("Forbidden" → 403). */
+export function httpStatusNumber(code: string | number | undefined): number | undefined {
+  if (typeof code === 'number' || code === undefined) return code;
+  const enumType = envoyProtos().definition['envoy.type.v3.StatusCode'] as unknown as { type: { value: { name: string; number: number }[] } };
+  return enumType.type.value.find((value) => value.name === code)?.number;
 }

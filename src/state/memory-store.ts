@@ -5,7 +5,7 @@ import type { RoleBinding, StateStore } from './store.js';
 const GLOBAL = '';
 
 export class MemoryStore implements StateStore {
-  readonly kind = 'memory';
+  readonly kind: string = 'memory';
   /** subject → service ('' for global) → roles */
   private readonly roles = new Map<string, Map<string, Set<string>>>();
 

@@ -80,8 +80,8 @@ describe('Check over gRPC', () => {
 
   it('answers malformed requests with a deny, never a gRPC error', async () => {
     const empty = await check(client, {});
-    expect(empty.status?.code).toBe(7);
-    expect(denyBody(empty).reason).toBe('unknown_service');
+    expect(empty.status?.code).toBe(3);
+    expect(denyBody(empty).reason).toBe('invalid_request');
     const badPath = await ask({ path: '/orders/..%2f..%2fadmin' }, 'sam');
     expect(badPath.status?.code).toBe(3);
     expect(denyBody(badPath).reason).toBe('invalid_path');

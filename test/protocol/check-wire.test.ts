@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../src/authn/identity.js';
 import type { Decision } from '../../src/pipeline/types.js';
-import { buildCheckRequest } from '../../src/protocol/check-client.js';
+import { buildCheckRequest, httpStatusNumber } from '../../src/protocol/check-client.js';
 import { checkRequestToInput } from '../../src/protocol/check-request.js';
 import { decisionToCheckResponse } from '../../src/protocol/check-response.js';
 import type { CheckRequest__Output } from '../../src/protocol/generated/envoy/service/auth/v3/CheckRequest.js';
@@ -153,5 +153,14 @@ describe('Decision → CheckResponse', () => {
     expect(response.denied_response?.status?.code).toBe(name);
     expect(JSON.parse(response.denied_response!.body).reason).toBe(reason);
     expect(response.denied_response!.headers.some((option) => option.header?.key === 'www-authenticate')).toBe(false);
+  });
+});
+
+describe('httpStatusNumber', () => {
+  it('maps envoy.type.v3.StatusCode names to numbers', () => {
+    expect(httpStatusNumber('Forbidden')).toBe(403);
+    expect(httpStatusNumber('Unauthorized')).toBe(401);
+    expect(httpStatusNumber(503)).toBe(503);
+    expect(httpStatusNumber('NoSuchStatus')).toBeUndefined();
   });
 });
