@@ -1,7 +1,7 @@
 // The identity phase: extract the credential, verify it once (cached), return an Identity or
 // throw a DenyError. A token is checked only against the issuer its `iss` names, and only with
 // that issuer's keys, audiences and algorithms.
-import { decodeJwt, jwtVerify } from 'jose';
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { IssuerSettings } from '../config/settings.js';
 import { DenyError } from '../errors.js';
 import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from './identity.js';
@@ -77,7 +77,7 @@ export class Authenticator {
     if (!issuer) throw new DenyError('untrusted_issuer', `no configured issuer is ${JSON.stringify(iss)}`);
     const { settings } = issuer;
     try {
-      const { payload } = await jwtVerify(token, issuer.keys.getKey, {
+      const payload = await verifyWithKeys(token, issuer.keys, {
         issuer: settings.issuer,
         audience: settings.audiences,
         algorithms: settings.algorithms,
@@ -99,6 +99,28 @@ export class Authenticator {
       if (error instanceof DenyError) throw error;
       throw new DenyError(denyReasonForJwtError(error), `${settings.name}: ${(error as Error).message}`);
     }
+  }
+}
+
+/** Most keys tried for a token without `kid` that several keys of the issuer could have signed. */
+const MAX_CANDIDATE_KEYS = 4;
+
+async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOptions): Promise<JWTPayload> {
+  try {
+    return (await jwtVerify(token, keys.getKey, options)).payload;
+  } catch (error) {
+    // jose leaves "no kid, several keys fit the alg" to the caller: try them, a bounded few.
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    let tried = 0;
+    for await (const key of error) {
+      if (++tried > MAX_CANDIDATE_KEYS) break;
+      try {
+        return (await jwtVerify(token, key, options)).payload;
+      } catch (attempt) {
+        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
   }
 }
 

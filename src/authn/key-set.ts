@@ -76,8 +76,9 @@ export class KeySet {
     return this.inflight;
   }
 
+  /** A refresh already under way counts as allowed: callers wait for it instead of failing. */
   private mayRefresh(): boolean {
-    return this.now() - this.lastAttempt >= this.options.minRefreshIntervalMs;
+    return this.inflight !== undefined || this.now() - this.lastAttempt >= this.options.minRefreshIntervalMs;
   }
 
   private async fetch(): Promise<void> {
@@ -125,9 +126,22 @@ export function uriLoader(uri: string, timeoutMs: number): JwksLoader {
       // No redirects: the URI is the operator's choice, never the token's.
       const response = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error', headers: { accept: 'application/json' } });
       if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-      const body = await response.arrayBuffer();
-      if (body.byteLength > MAX_JWKS_BYTES) throw new Error(`JWKS larger than ${MAX_JWKS_BYTES} bytes`);
-      return JSON.parse(Buffer.from(body).toString('utf8')) as unknown;
+      return JSON.parse(await readBounded(response, MAX_JWKS_BYTES)) as unknown;
     },
   };
+}
+
+/** Reads a response body, giving up as soon as it grows past `limit` bytes. */
+async function readBounded(response: Response, limit: number): Promise<string> {
+  const tooLarge = () => new Error(`JWKS larger than ${limit} bytes`);
+  if (Number(response.headers.get('content-length') ?? 0) > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    // Leaving the loop (by throwing) cancels the stream, so the rest is never read.
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -443,6 +443,16 @@ describe('algorithms and signatures', () => {
     expect(await reasonOf(h.authenticate(forged))).toBe('invalid_signature');
   });
 
+  it('accepts a token without kid when one of several keys for its alg signed it', async () => {
+    const es2 = await makeKey('ES256', 'es-2');
+    const h = await setup({ published: [es, es2] });
+    const withoutKid = (key: TestKey) =>
+      new SignJWT(validClaims()).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).sign(key.privateKey);
+    expect(authenticated(await h.authenticate(await withoutKid(es2))).subject).toBe('alice');
+    expect(authenticated(await h.authenticate(await withoutKid(es))).subject).toBe('alice');
+    expect(await reasonOf(h.authenticate(await withoutKid(stranger)))).toBe('invalid_signature');
+  });
+
   it('denies a token whose payload was altered after signing as invalid_signature', async () => {
     const h = await setup();
     const [header, , signature] = (await signToken(es, { sub: 'alice' })).split('.');

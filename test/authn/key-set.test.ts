@@ -247,6 +247,18 @@ describe('KeySet refresh on unknown kid', () => {
     expect(loader.calls).toBe(2);
   });
 
+  it('waits for a refresh already under way instead of failing, even inside the interval', async () => {
+    const loader = new FakeLoader(jwks(a, b));
+    const { keys } = keySet(loader, { minRefreshIntervalMs: 60_000 });
+    loader.hold();
+    const first = keys.refresh(); // the start-up load, still in flight
+    const verification = verifyWith(keys, b);
+    loader.release();
+    await first;
+    expect(await verification).toBe('alice');
+    expect(loader.calls).toBe(1);
+  });
+
   it('counts a failed refresh against the interval too', async () => {
     let now = 1_000_000;
     const loader = new FakeLoader(jwks(a));
@@ -398,6 +410,23 @@ describe('uriLoader', () => {
   it('rejects a JWKS larger than 1 MiB', async () => {
     const endpoint = await serve(json(200, { keys: [], padding: 'x'.repeat(1024 * 1024) }));
     await expect(uriLoader(endpoint.url(), 5_000).load()).rejects.toThrow(/larger than/);
+  });
+
+  it('stops reading a chunked body (no content-length) once it passes 1 MiB', async () => {
+    let written = 0;
+    const endpoint = await serve((response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = () => {
+        // Stops by itself after 4 MiB; the loader must have given up long before.
+        while (written < 4 * 1024 * 1024 && response.write(chunk)) written += chunk.length;
+        if (written < 4 * 1024 * 1024) response.once('drain', pump);
+        else response.end();
+      };
+      response.write('{"keys":[],"padding":"');
+      pump();
+    });
+    await expect(uriLoader(endpoint.url(), 5_000).load()).rejects.toThrow(/larger than 1048576 bytes/);
   });
 
   it('rejects when the endpoint refuses connections', async () => {
