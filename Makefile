@@ -20,7 +20,8 @@ help:
 	@echo "make lint | typecheck | unit | clean"
 
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# npm install, not npm ci: the registry here lacks the optional non-Linux buf binaries that npm ci insists on.
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: $(NODE_MODULES)
