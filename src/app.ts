@@ -11,6 +11,8 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { PolicySource } from './policy/policy-source.js';
 import { AdminServer, type Readiness } from './server/admin-server.js';
 import { GrpcServer } from './server/grpc-server.js';
+import { cidrBlockList } from './policy/conditions/source-cidr.js';
+import type { RelationChecker } from './policy/conditions/types.js';
 import { createStore } from './state/create-store.js';
 import type { StateStore } from './state/store.js';
 
@@ -58,6 +60,7 @@ export class Keycard {
     this.policies = new PolicySource({
       dir: settings.policies.dir,
       issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
+      stepUp: settings.stepUp,
       logger: this.logger,
       onReload: (result) => {
         this.metrics.policyReloads.inc({ result });
@@ -68,10 +71,12 @@ export class Keycard {
       policies: () => this.policies.current,
       authenticator,
       store: this.store,
+      relations: NO_RELATIONS,
       limits: settings.limits,
+      trustedProxies: trustedProxies(settings.network.trustedProxies),
       onDecision: (decision, input) => {
         this.metrics.recordDecision(decision);
-        this.audit.decision(decision, input);
+        this.audit.decision(decision, input, decision.service ? this.policies.current?.route(decision.service, '')?.recorded : undefined);
       },
     });
     this.grpc = new GrpcServer({
@@ -125,4 +130,14 @@ export class Keycard {
   private updateServing(): void {
     this.grpc?.setServing(this.readiness().ready ? 'SERVING' : 'NOT_SERVING');
   }
+}
+
+/** Until a relation schema is configured no relation condition can load, so none is ever asked. */
+const NO_RELATIONS: RelationChecker = { check: async () => ({ ok: false, detail: 'no relation schema is configured' }) };
+
+function trustedProxies(cidrs: readonly string[]) {
+  if (cidrs.length === 0) return undefined;
+  const list = cidrBlockList(cidrs);
+  if ('invalid' in list) throw new Error(`network.trustedProxies[${list.invalid}] is not a CIDR`);
+  return list;
 }

@@ -8,7 +8,7 @@ interface DenySpec {
   /** Short, safe-to-show description. Details that could help an attacker stay in the audit log. */
   readonly message: string;
   /** RFC 6750 error code for the WWW-Authenticate header of 401 answers. */
-  readonly bearerError?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  readonly bearerError?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication';
 }
 
 export const DENY_REASONS = {
@@ -35,6 +35,12 @@ export const DENY_REASONS = {
   // Authorization.
   explicit_deny: { status: 403, message: 'access is denied by policy' },
   no_matching_rule: { status: 403, message: 'no policy rule allows this request' },
+  insufficient_scope: { status: 403, message: 'the token lacks a scope this request needs', bearerError: 'insufficient_scope' },
+  insufficient_user_authentication: {
+    status: 401,
+    message: 'a stronger or more recent authentication is required',
+    bearerError: 'insufficient_user_authentication',
+  },
   // keycard itself.
   store_unavailable: { status: 503, message: 'authorization state is unavailable' },
   not_ready: { status: 503, message: 'keycard has no valid policies loaded' },
@@ -70,6 +76,7 @@ export const CONFIG_ERRORS = {
   duplicate_host: 'another policy already claims this host',
   duplicate_rule_id: 'rule ids must be unique within a policy',
   unknown_issuer: 'the issuer is not configured in the settings file',
+  unknown_relation: 'the relation is not declared in the relation schema',
   invalid_path_template: 'invalid path template',
   rule_never_matches: 'this rule can never match',
 } as const;

@@ -2,7 +2,7 @@
 // through an asynchronous buffered stream that drops, and counts, lines rather than block
 // requests when the sink cannot keep up.
 import { pino, type Logger } from 'pino';
-import type { AuthzInput, Decision } from '../pipeline/types.js';
+import { decisionLabel, type AuthzInput, type Decision } from '../pipeline/types.js';
 
 export interface AuditOptions {
   /** `stdout`, `stderr`, `off` or a file path. */
@@ -29,7 +29,11 @@ export class AuditLog {
     this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
   }
 
-  decision(decision: Decision, input: AuthzInput): void {
+  /**
+   * @param recorded claims and headers the service's policy reads: kept (never the token) so that
+   *   `keycard replay` can decide the request again under another policy.
+   */
+  decision(decision: Decision, input: AuthzInput, recorded?: RecordedFields): void {
     if (!this.logger) return;
     const { identity } = decision;
     this.logger.info(
@@ -45,10 +49,15 @@ export class AuditLog {
         subject: identity.authenticated ? identity.subject : undefined,
         issuer: identity.authenticated ? identity.issuer : undefined,
         roles: decision.roles,
-        decision: decision.allowed ? 'allow' : 'deny',
+        decision: decisionLabel(decision),
         status: decision.status,
         reason: decision.reason,
         rule: decision.ruleId,
+        dry_run: decision.dryRun,
+        challenge: decision.challenge,
+        permissions: decision.permissions,
+        client_address: decision.clientAddress,
+        input: replayInput(decision, input, recorded),
         explanation: decision.trace,
         detail: decision.detail,
         policy_version: decision.policyVersion,
@@ -67,4 +76,47 @@ export class AuditLog {
       // Nothing buffered or the stream is not ready yet: nothing to lose.
     }
   }
+}
+
+export interface RecordedFields {
+  readonly claims: readonly string[];
+  readonly headers: readonly string[];
+}
+
+/** Headers every replay needs besides those the policy reads. */
+const ALWAYS_RECORDED_HEADERS = ['x-forwarded-for'];
+
+/** The request as `keycard replay` needs it: enough to decide again, never the credential. */
+export interface ReplayInput {
+  readonly method: string;
+  readonly host: string;
+  /** Request path as sent, without the query string. */
+  readonly path: string;
+  readonly service?: string;
+  readonly source?: string;
+  readonly headers: Record<string, string>;
+  readonly claims?: Record<string, unknown>;
+}
+
+function replayInput(decision: Decision, input: AuthzInput, recorded: RecordedFields | undefined): ReplayInput {
+  const headers: Record<string, string> = {};
+  for (const name of [...ALWAYS_RECORDED_HEADERS, ...(recorded?.headers ?? [])]) {
+    const value = input.headers.get(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const { identity } = decision;
+  let claims: Record<string, unknown> | undefined;
+  if (identity.authenticated) {
+    claims = {};
+    for (const name of recorded?.claims ?? []) if (Object.hasOwn(identity.claims, name)) claims[name] = identity.claims[name];
+  }
+  return {
+    method: input.method,
+    host: input.host,
+    path: input.path.split('?')[0] ?? '',
+    service: input.service,
+    source: input.source.address,
+    headers,
+    ...(claims && { claims }),
+  };
 }

@@ -3,6 +3,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
+import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { durationMs } from './duration.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { loadYamlFile } from './yaml-file.js';
@@ -67,6 +69,20 @@ const settingsSchema = z.strictObject({
       maxHeaderBytes: z.number().int().positive().default(64 * 1024),
     })
     .default({ maxHeaders: 128, maxHeaderBytes: 64 * 1024 }),
+  network: z
+    .strictObject({
+      /** Proxies whose x-forwarded-for header is believed when they are the peer (CIDRs). */
+      trustedProxies: z.array(z.string().refine((cidr) => parseCidr(cidr) !== undefined, 'not an IPv4 or IPv6 CIDR')).default([]),
+    })
+    .default({ trustedProxies: [] }),
+  stepUp: z
+    .strictObject({
+      /** `amr` values that satisfy `mfa: true` (RFC 8176 names). */
+      mfaAmrValues: z.array(z.string().min(1)).min(1).default([...DEFAULT_STEP_UP.mfaAmrValues]),
+      /** `acr` values that satisfy `mfa: true`; sent as acr_values in the step-up challenge. */
+      mfaAcrValues: z.array(z.string().min(1)).default([...DEFAULT_STEP_UP.mfaAcrValues]),
+    })
+    .default({ mfaAmrValues: [...DEFAULT_STEP_UP.mfaAmrValues], mfaAcrValues: [...DEFAULT_STEP_UP.mfaAcrValues] }),
   policies: z.strictObject({
     dir: z.string().min(1),
     /** Watch the directory and reload on change; the last good set stays on error. */

@@ -85,7 +85,10 @@ export function validate<S extends z.ZodType>(source: YamlSource, schema: S, val
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issues: ConfigIssue[] = [];
+  // An unknown key already explains a failed "exactly one key" refinement at the same place.
+  const unknownAt = new Set(result.error.issues.filter((issue) => issue.code === 'unrecognized_keys').map((issue) => formatKeyPath(issue.path)));
   for (const issue of result.error.issues) {
+    if (issue.code === 'custom' && unknownAt.has(formatKeyPath(issue.path))) continue;
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) issues.push(source.issue('unknown_key', issue.path, `unknown key "${key}"`, key));
     } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {

@@ -2,7 +2,7 @@
 // instances can live in one process (tests, shadow evaluation). Label values are bounded: the
 // reason is a catalogue code and unknown services collapse into one value.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Decision, Phase } from '../pipeline/types.js';
+import { decisionLabel, type Decision, type Phase } from '../pipeline/types.js';
 
 export const UNKNOWN_SERVICE_LABEL = '_unknown';
 
@@ -44,6 +44,12 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  private readonly dryRunDenies = new Counter({
+    name: 'keycard_dry_run_denies_total',
+    help: 'Requests allowed only because of dry-run, by service and the rule that would have denied (_none: no rule allowed).',
+    labelNames: ['service', 'rule', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly auditDropped = new Counter({
     name: 'keycard_audit_dropped_total',
     help: 'Audit lines dropped because the audit sink could not keep up.',
@@ -56,8 +62,9 @@ export class Metrics {
 
   recordDecision(decision: Decision): void {
     const service = decision.service && this.knownService(decision.service) ? decision.service : UNKNOWN_SERVICE_LABEL;
-    const verdict = decision.allowed ? 'allow' : 'deny';
-    this.decisions.inc({ service, decision: verdict, reason: decision.reason });
+    const verdict = decisionLabel(decision);
+    this.decisions.inc({ service, decision: verdict, reason: decision.dryRun?.reason ?? decision.reason });
+    if (decision.dryRun) this.dryRunDenies.inc({ service, rule: decision.dryRun.ruleId ?? '_none', reason: decision.dryRun.reason });
     this.checkDuration.observe({ decision: verdict }, decision.durationMs / 1000);
     for (const [phase, ms] of Object.entries(decision.phaseMs) as [Phase, number][]) {
       this.phaseDuration.observe({ phase }, ms / 1000);

@@ -1,14 +1,19 @@
 // One authorization decision: route → identity → state → authorize. Each phase is timed; any
-// failure becomes a deny with a catalogued reason, never an exception out of decide().
+// failure becomes a deny with a catalogued reason, never an exception out of decide(). A service
+// in dry-run mode (or a dry-run deny rule) turns a would-be deny into an allow that is recorded.
 import { randomUUID } from 'node:crypto';
+import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Authenticator } from '../authn/authenticator.js';
-import { ANONYMOUS, type Identity } from '../authn/identity.js';
+import { ANONYMOUS } from '../authn/identity.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
-import { evaluatePolicy, type RuleTrace } from '../policy/evaluate.js';
+import type { RelationChecker } from '../policy/conditions/types.js';
+import { evaluatePolicy, type CallerContext, type Evaluation } from '../policy/evaluate.js';
+import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import type { StateStore } from '../state/store.js';
+import { clientAddress } from './client-address.js';
 import { normalizeHost, normalizePath } from './normalize.js';
 import type { AuthzInput, Decision, Phase } from './types.js';
 
@@ -22,30 +27,40 @@ export interface PipelineDeps {
   readonly policies: () => PolicySet | undefined;
   readonly authenticator: Authenticator;
   readonly store: StateStore;
+  readonly relations: RelationChecker;
   readonly limits: PipelineLimits;
+  /** Proxies whose x-forwarded-for is believed; undefined believes none. */
+  readonly trustedProxies?: BlockList;
+  readonly now?: () => number;
   /** Told of every decision (metrics, audit). Must not throw or block. */
   readonly onDecision?: (decision: Decision, input: AuthzInput) => void;
 }
+
+type Outcome = { reason: DenyReason | 'allowed'; detail?: string };
 
 /** What the phases have established so far; becomes the Decision. */
 interface Progress {
   policy?: CompiledPolicy;
   policyVersion?: string;
   path?: string;
-  identity: Identity;
-  roles: readonly string[];
-  trace: readonly RuleTrace[];
-  ruleId?: string;
+  clientAddress?: string;
+  caller?: CallerContext;
+  evaluation?: Evaluation;
+  permissions?: readonly string[];
 }
 
 export class Pipeline {
-  constructor(private readonly deps: PipelineDeps) {}
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.now = deps.now ?? Date.now;
+  }
 
   async decide(input: AuthzInput): Promise<Decision> {
     const started = performance.now();
     const phaseMs: Partial<Record<Phase, number>> = {};
-    const progress: Progress = { identity: ANONYMOUS, roles: [], trace: [] };
-    let outcome: { reason: DenyReason | 'allowed'; detail?: string };
+    const progress: Progress = {};
+    let outcome: Outcome;
     try {
       outcome = await this.run(input, progress, phaseMs);
     } catch (error) {
@@ -53,24 +68,7 @@ export class Pipeline {
         ? { reason: error.reason, detail: error.detail }
         : { reason: 'internal_error', detail: (error as Error)?.stack ?? String(error) };
     }
-    const allowed = outcome.reason === 'allowed';
-    const decision: Decision = {
-      id: randomUUID(),
-      allowed,
-      reason: outcome.reason,
-      status: outcome.reason === 'allowed' ? 200 : denySpec(outcome.reason).status,
-      service: progress.policy?.service,
-      policyVersion: progress.policyVersion,
-      ruleId: progress.ruleId,
-      identity: progress.identity,
-      roles: progress.roles,
-      forwardIdentity: progress.policy?.forward.identityHeaders ?? false,
-      trace: progress.trace,
-      path: progress.path,
-      detail: outcome.detail,
-      durationMs: performance.now() - started,
-      phaseMs,
-    };
+    const decision = this.toDecision(outcome, progress, started, phaseMs);
     try {
       this.deps.onDecision?.(decision, input);
     } catch {
@@ -79,11 +77,42 @@ export class Pipeline {
     return decision;
   }
 
-  private async run(
-    input: AuthzInput,
-    progress: Progress,
-    phaseMs: Partial<Record<Phase, number>>,
-  ): Promise<{ reason: DenyReason | 'allowed'; detail?: string }> {
+  private toDecision(outcome: Outcome, progress: Progress, started: number, phaseMs: Partial<Record<Phase, number>>): Decision {
+    const { policy, evaluation } = progress;
+    // What would be enforced without dry-run: the outcome, or a dry-run deny rule that applied.
+    const dryRunRule = evaluation?.dryRunDeny;
+    const wouldDeny = outcome.reason !== 'allowed' ? outcome.reason : dryRunRule ? 'explicit_deny' : undefined;
+    // Malformed requests (400) are rejected even in dry-run: they are not a matter of policy.
+    const dryRun =
+      wouldDeny !== undefined &&
+      denySpec(wouldDeny).status !== 400 &&
+      (policy?.mode === 'dry-run' || (outcome.reason === 'allowed' && dryRunRule !== undefined));
+    const allowed = outcome.reason === 'allowed' || dryRun;
+    const identity = progress.caller?.identity ?? ANONYMOUS;
+    return {
+      id: randomUUID(),
+      allowed,
+      reason: allowed ? 'allowed' : outcome.reason,
+      status: allowed ? 200 : denySpec(outcome.reason as DenyReason).status,
+      ...(dryRun && { dryRun: { reason: wouldDeny, ruleId: outcome.reason === 'allowed' ? dryRunRule?.id : evaluation?.rule?.id } }),
+      service: policy?.service,
+      policyVersion: progress.policyVersion,
+      ruleId: evaluation?.rule?.id,
+      identity,
+      roles: progress.caller ? [...progress.caller.roles] : [],
+      forwardIdentity: policy?.forward.identityHeaders ?? false,
+      permissions: progress.permissions,
+      challenge: allowed ? undefined : evaluation?.challenge,
+      trace: evaluation?.trace ?? [],
+      path: progress.path,
+      clientAddress: progress.clientAddress,
+      detail: outcome.detail,
+      durationMs: performance.now() - started,
+      phaseMs,
+    };
+  }
+
+  private async run(input: AuthzInput, progress: Progress, phaseMs: Partial<Record<Phase, number>>): Promise<Outcome> {
     let mark = performance.now();
     const lap = (phase: Phase) => {
       const now = performance.now();
@@ -104,24 +133,33 @@ export class Pipeline {
     const path = normalizePath(input.path);
     if (!path.ok) throw new DenyError('invalid_path', path.problem);
     progress.path = path.path;
+    progress.clientAddress = clientAddress(input.source.address, input.headers.get('x-forwarded-for'), this.deps.trustedProxies);
     lap('route');
 
     // 2. identity
     const identity = await this.deps.authenticator.authenticate((name) => input.headers.get(name), policy.issuers);
-    progress.identity = identity;
     lap('identity');
 
     // 3. state
     const roles = identity.authenticated ? await this.rolesFor(identity.subject, policy.service) : EMPTY_ROLES;
-    progress.roles = [...roles];
+    const caller: CallerContext = {
+      identity,
+      roles,
+      request: { method: input.method, path: path.path, headers: input.headers, clientAddress: progress.clientAddress },
+      now: this.now(),
+      relations: this.deps.relations,
+    };
+    progress.caller = caller;
     lap('state');
 
     // 4. authorize
-    const evaluation = evaluatePolicy(policy, { method: input.method, segments: path.segments }, { identity, roles });
-    progress.trace = evaluation.trace;
-    progress.ruleId = evaluation.rule?.id;
+    const evaluation = await evaluatePolicy(policy, { method: input.method, segments: path.segments }, caller);
+    progress.evaluation = evaluation;
+    if (evaluation.allowed && policy.forward.permissionsHeader) {
+      progress.permissions = await permissionsFor(policy, caller, evaluation.params);
+    }
     lap('authorize');
-    return { reason: evaluation.reason, detail: evaluation.allowed ? undefined : describeDeny(evaluation.trace) };
+    return { reason: evaluation.reason, detail: evaluation.allowed ? undefined : describeDeny(evaluation) };
   }
 
   private async rolesFor(subject: string, service: string): Promise<ReadonlySet<string>> {
@@ -142,8 +180,9 @@ export class Pipeline {
   }
 }
 
-function describeDeny(trace: readonly RuleTrace[]): string | undefined {
-  const failed = trace.filter((rule) => rule.outcome !== 'applied');
+function describeDeny(evaluation: Evaluation): string | undefined {
+  if (evaluation.reason === 'explicit_deny') return `denied by rule ${evaluation.rule?.id}`;
+  const failed = evaluation.trace.filter((rule) => rule.outcome !== 'applied');
   if (failed.length === 0) return undefined;
   return failed.map((rule) => `${rule.id}: ${rule.failed ?? rule.outcome.replace('_', ' ')}`).join('; ');
 }

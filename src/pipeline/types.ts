@@ -2,7 +2,7 @@
 // pipeline. Nothing here knows about protobuf or HTTP servers.
 import type { Identity } from '../authn/identity.js';
 import type { DenyReason, DenyStatus } from '../errors.js';
-import type { RuleTrace } from '../policy/evaluate.js';
+import type { Challenge, RuleTrace } from '../policy/evaluate.js';
 
 /** One authorization question about an HTTP request, as the proxy saw it. */
 export interface AuthzInput {
@@ -30,6 +30,8 @@ export interface Decision {
   readonly allowed: boolean;
   readonly reason: DenyReason | 'allowed';
   readonly status: 200 | DenyStatus;
+  /** Set when the request was allowed only because of dry-run: what would have been enforced. */
+  readonly dryRun?: { readonly reason: DenyReason; readonly ruleId?: string };
   /** The routed service, when a policy was found. */
   readonly service?: string;
   readonly policyVersion?: string;
@@ -40,12 +42,24 @@ export interface Decision {
   readonly roles: readonly string[];
   /** Whether the policy wants identity headers forwarded to the service. */
   readonly forwardIdentity: boolean;
+  /** Permissions the caller holds for the service (only when the policy forwards them). */
+  readonly permissions?: readonly string[];
+  /** For insufficient_scope and step-up denies: what the credential must carry. */
+  readonly challenge?: Challenge;
   /** Every rule that matched the request and what became of it. */
   readonly trace: readonly RuleTrace[];
   /** Normalized path, when the path was acceptable. */
   readonly path?: string;
+  /** The client address conditions used (peer, or x-forwarded-for behind trusted proxies). */
+  readonly clientAddress?: string;
   /** Internal detail (never sent to the client): which check failed and why. */
   readonly detail?: string;
   readonly durationMs: number;
   readonly phaseMs: Readonly<Partial<Record<Phase, number>>>;
+}
+
+/** allow, deny, or dry_run_deny: allowed, but only because dry-run did not enforce a deny. */
+export function decisionLabel(decision: Decision): 'allow' | 'deny' | 'dry_run_deny' {
+  if (decision.dryRun) return 'dry_run_deny';
+  return decision.allowed ? 'allow' : 'deny';
 }

@@ -1,17 +1,28 @@
 // Turns one validated policy file into a CompiledPolicy, checking what a schema cannot:
-// path templates, duplicate rule ids, issuer references and rules that can never match.
+// path templates, conditions, duplicate rule ids, issuer references and rules that can never match.
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { YamlSource } from '../config/yaml-file.js';
 import { normalizeHost } from '../pipeline/normalize.js';
-import { roleCondition } from './conditions.js';
+import { mergeReads } from './conditions/combinators.js';
+import { compileCondition } from './conditions/compile.js';
+import type { CompileContext, Condition, ConditionCategory, RelationSchemaView, StepUpSettings } from './conditions/types.js';
+import { DEFAULT_STEP_UP } from './conditions/types.js';
 import { isPathTemplate, parsePathTemplate, type PathTemplate } from './path-template.js';
-import type { ConditionSpec, PolicySpec, RuleSpec } from './schema.js';
-import type { CompiledPolicy, CompiledRule, Condition } from './types.js';
+import { RuleIndex } from './rule-index.js';
+import type { PolicySpec, RuleSpec } from './schema.js';
+import type { CompiledPolicy, CompiledRule } from './types.js';
 
 export interface CompileOptions {
   /** Issuer names from the settings file. */
   readonly issuers: ReadonlySet<string>;
+  readonly stepUp?: StepUpSettings;
+  readonly relationSchema?: RelationSchemaView;
 }
+
+/** With no relation schema configured, every `relation:` condition is a load error. */
+const NO_RELATIONS: RelationSchemaView = { hasRelation: () => false, subjectType: 'user' };
+
+const CATEGORY_ORDER: Record<ConditionCategory, number> = { plain: 0, scope: 1, step_up: 2 };
 
 export function compilePolicy(spec: PolicySpec, source: YamlSource, options: CompileOptions): CompiledPolicy {
   const issues: ConfigIssue[] = [];
@@ -29,7 +40,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     const path = ['rules', index];
     if (ids.has(rule.id)) issues.push(source.issue('duplicate_rule_id', [...path, 'id'], `rule id "${rule.id}" is used twice`));
     ids.add(rule.id);
-    const compiled = compileRule(rule, path, source, issues);
+    const compiled = compileRule(rule, index, source, issues, options);
     if (compiled) rules.push(compiled);
   });
 
@@ -38,46 +49,69 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     service: spec.service,
     hosts: spec.hosts.map(normalizeHost),
     file: source.file,
+    mode: spec.mode,
     issuers,
     rules,
+    index: new RuleIndex(rules),
     forward: spec.forward,
+    recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
   };
 }
 
-function compileRule(rule: RuleSpec, path: (string | number)[], source: YamlSource, issues: ConfigIssue[]): CompiledRule | undefined {
+function compileRule(rule: RuleSpec, index: number, source: YamlSource, issues: ConfigIssue[], options: CompileOptions): CompiledRule | undefined {
+  const path = ['rules', index];
   const before = issues.length;
   const templates: PathTemplate[] = [];
-  rule.match.paths?.forEach((text, index) => {
+  rule.match.paths?.forEach((text, pathIndex) => {
     const parsed = parsePathTemplate(text);
     if (isPathTemplate(parsed)) templates.push(parsed);
-    else issues.push(source.issue('invalid_path_template', [...path, 'match', 'paths', index], parsed.problem));
+    else issues.push(source.issue('invalid_path_template', [...path, 'match', 'paths', pathIndex], parsed.problem));
   });
 
-  const conditions = rule.when.map(compileCondition);
+  const conditions: Condition[] = [];
+  rule.when.forEach((entry, whenIndex) => {
+    const context: CompileContext = {
+      issue: (code, rest, message) => issues.push(source.issue(code, [...path, 'when', whenIndex, ...rest], message)),
+      pathParams: boundEverywhere(templates, rule.match.paths !== undefined),
+      stepUp: options.stepUp ?? DEFAULT_STEP_UP,
+      relationSchema: options.relationSchema ?? NO_RELATIONS,
+    };
+    const condition = compileCondition(entry, context);
+    if (condition) conditions.push(condition);
+  });
+
   if (rule.anonymous && rule.effect === 'deny') {
     issues.push(source.issue('invalid_value', [...path, 'anonymous'], 'anonymous applies to allow rules only; a deny rule applies to every caller'));
   }
-  const callerConditions = conditions.filter((condition) => condition.kind === 'role');
-  if (rule.anonymous && callerConditions.length > 0) {
-    issues.push(
-      source.issue('rule_never_matches', [...path, 'anonymous'], `anonymous callers can never satisfy "${callerConditions[0]!.description}"`),
-    );
+  const callerCondition = conditions.find((condition) => condition.needsIdentity);
+  if (rule.anonymous && callerCondition) {
+    issues.push(source.issue('rule_never_matches', [...path, 'anonymous'], `anonymous callers can never satisfy "${callerCondition.description}"`));
+  }
+  if (rule.dryRun && rule.effect !== 'deny') {
+    issues.push(source.issue('invalid_value', [...path, 'dryRun'], 'dryRun applies to deny rules; for a whole service use "mode: dry-run"'));
+  }
+  if (rule.permission !== undefined && rule.effect !== 'allow') {
+    issues.push(source.issue('invalid_value', [...path, 'permission'], 'only allow rules grant a permission'));
   }
   if (issues.length > before) return undefined;
 
   return {
     id: rule.id,
+    index,
     effect: rule.effect,
     methods: rule.match.methods ? new Set(rule.match.methods) : undefined,
     paths: rule.match.paths ? templates : undefined,
     anonymous: rule.anonymous,
-    conditions,
+    conditions: conditions.sort((a, b) => CATEGORY_ORDER[a.category] - CATEGORY_ORDER[b.category]),
+    dryRun: rule.dryRun,
+    permission: rule.permission ?? rule.id,
     location: { file: source.file, line: source.locate(path).line },
   };
 }
 
-function compileCondition(spec: ConditionSpec): Condition {
-  if (spec.role) return roleCondition(spec.role);
-  // The schema admits exactly one known key per entry, so this is unreachable for valid input.
-  throw new Error(`unsupported condition ${JSON.stringify(spec)}`);
+/** Parameters that every template binds, so a condition can rely on them whichever one matched. */
+function boundEverywhere(templates: readonly PathTemplate[], hasPaths: boolean): ReadonlySet<string> {
+  if (!hasPaths || templates.length === 0) return new Set();
+  const sets = templates.map((template) => new Set(template.segments.flatMap((segment) => (segment.kind === 'param' ? [segment.name] : []))));
+  return new Set([...sets[0]!].filter((name) => sets.every((set) => set.has(name))));
 }

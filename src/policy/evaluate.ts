@@ -1,8 +1,9 @@
 // Rule evaluation: an explicit deny that applies wins; otherwise the first allow that applies;
-// otherwise deny. Every rule that matched the request is recorded in the trace, with the
-// condition that stopped it, so a decision can always be explained.
-import type { Identity } from '../authn/identity.js';
+// otherwise deny. Every rule that matched the request is recorded in the trace with what stopped
+// it, so a decision can always be explained. A rule that fails only on scope or on how the
+// caller authenticated turns the deny into an insufficient_scope or step-up challenge.
 import type { DenyReason } from '../errors.js';
+import type { ConditionResult, EvaluationContext, StepUpRequirement } from './conditions/types.js';
 import { matchPathTemplate, type Params } from './path-template.js';
 import type { CompiledPolicy, CompiledRule, Effect } from './types.js';
 
@@ -11,7 +12,7 @@ export interface RequestFacts {
   readonly segments: readonly string[];
 }
 
-export type RuleOutcome = 'applied' | 'condition_failed' | 'needs_authentication';
+export type RuleOutcome = 'applied' | 'condition_failed' | 'needs_authentication' | 'insufficient_scope' | 'step_up';
 
 export interface RuleTrace {
   readonly id: string;
@@ -19,6 +20,19 @@ export interface RuleTrace {
   readonly outcome: RuleOutcome;
   /** Description of the condition that failed, and why. */
   readonly failed?: string;
+  /** For a relation grant: the chain of relations that granted it. */
+  readonly chain?: readonly string[];
+  /** What a credential would need to satisfy the rule (outcomes insufficient_scope and step_up). */
+  readonly challenge?: Challenge;
+  /** A dry-run deny rule: recorded, not enforced. */
+  readonly dryRun?: true;
+}
+
+/** What a 401 step-up or 403 insufficient_scope answer must ask for. */
+export interface Challenge {
+  readonly scope?: readonly string[];
+  readonly acrValues?: readonly string[];
+  readonly maxAgeSeconds?: number;
 }
 
 export interface Evaluation {
@@ -27,38 +41,49 @@ export interface Evaluation {
   readonly rule?: CompiledRule;
   readonly params: Params;
   readonly trace: readonly RuleTrace[];
+  readonly challenge?: Challenge;
+  /** Dry-run deny rules that applied: the request would have been denied by the first. */
+  readonly dryRunDeny?: CompiledRule;
 }
 
-export interface Caller {
-  readonly identity: Identity;
-  readonly roles: ReadonlySet<string>;
-}
+/** Everything conditions may look at except the path parameters, which each rule binds itself. */
+export type CallerContext = Omit<EvaluationContext, 'params'>;
 
-interface Match {
-  readonly rule: CompiledRule;
-  readonly params: Params;
-}
-
-export function evaluatePolicy(policy: CompiledPolicy, request: RequestFacts, caller: Caller): Evaluation {
+export async function evaluatePolicy(policy: CompiledPolicy, request: RequestFacts, caller: CallerContext): Promise<Evaluation> {
   const trace: RuleTrace[] = [];
-  let allow: Match | undefined;
+  let allow: { rule: CompiledRule; params: Params } | undefined;
+  let dryRunDeny: CompiledRule | undefined;
 
-  for (const rule of policy.rules) {
+  for (const rule of policy.index.candidates(request.method, request.segments)) {
     // Once an allow is found only deny rules can change the answer.
     if (allow && rule.effect === 'allow') continue;
     const params = matchRequest(rule, request);
     if (!params) continue;
-    const outcome = applyRule(rule, params, caller);
-    trace.push({ id: rule.id, effect: rule.effect, ...outcome });
-    if (outcome.outcome !== 'applied') continue;
-    if (rule.effect === 'deny') return { allowed: false, reason: 'explicit_deny', rule, params, trace };
+    const result = await applyRule(rule, { ...caller, params });
+    trace.push({ id: rule.id, effect: rule.effect, ...result.trace, ...(rule.dryRun && { dryRun: true as const }) });
+    if (result.trace.outcome !== 'applied') continue;
+    if (rule.effect === 'deny') {
+      if (rule.dryRun) {
+        dryRunDeny ??= rule;
+        continue;
+      }
+      return { allowed: false, reason: 'explicit_deny', rule, params, trace };
+    }
     allow = { rule, params };
   }
 
-  if (allow) return { allowed: true, reason: 'allowed', rule: allow.rule, params: allow.params, trace };
+  if (allow) return { allowed: true, reason: 'allowed', rule: allow.rule, params: allow.params, trace, dryRunDeny };
+  return { allowed: false, params: {}, trace, ...denyFor(trace, caller) };
+}
+
+/** The most helpful deny: a step-up if re-authenticating would do, then missing scopes, then plain. */
+function denyFor(trace: readonly RuleTrace[], caller: CallerContext): { reason: DenyReason; challenge?: Challenge } {
+  const stepUp = trace.find((rule) => rule.effect === 'allow' && rule.outcome === 'step_up');
+  if (stepUp) return { reason: 'insufficient_user_authentication', challenge: stepUp.challenge };
+  const scoped = trace.find((rule) => rule.effect === 'allow' && rule.outcome === 'insufficient_scope');
+  if (scoped) return { reason: 'insufficient_scope', challenge: scoped.challenge };
   // An anonymous caller that was not let in might be by authenticating: say so with a 401.
-  const reason: DenyReason = caller.identity.authenticated ? 'no_matching_rule' : 'authentication_required';
-  return { allowed: false, reason, params: {}, trace };
+  return { reason: caller.identity.authenticated ? 'no_matching_rule' : 'authentication_required' };
 }
 
 function matchRequest(rule: CompiledRule, request: RequestFacts): Params | undefined {
@@ -71,15 +96,42 @@ function matchRequest(rule: CompiledRule, request: RequestFacts): Params | undef
   return undefined;
 }
 
-function applyRule(rule: CompiledRule, params: Params, caller: Caller): { outcome: RuleOutcome; failed?: string } {
+interface Applied {
+  readonly trace: Pick<RuleTrace, 'outcome' | 'failed' | 'chain' | 'challenge'>;
+}
+
+/** Applies one rule's conditions: plain ones first (stop at the first failure), then scope and step-up ones. */
+export async function applyRule(rule: CompiledRule, context: EvaluationContext): Promise<Applied> {
   // Allow rules need an authenticated caller unless they say `anonymous: true`; deny rules apply to all.
-  if (rule.effect === 'allow' && !rule.anonymous && !caller.identity.authenticated) {
-    return { outcome: 'needs_authentication' };
+  if (rule.effect === 'allow' && !rule.anonymous && !context.identity.authenticated) {
+    return { trace: { outcome: 'needs_authentication' } };
   }
-  const context = { identity: caller.identity, roles: caller.roles, params };
+  let chain: readonly string[] | undefined;
+  const missingScopes: string[] = [];
+  const stepUps: StepUpRequirement[] = [];
+  const failures: string[] = [];
   for (const condition of rule.conditions) {
-    const result = condition.evaluate(context);
-    if (!result.ok) return { outcome: 'condition_failed', failed: result.detail ?? condition.description };
+    const pending = condition.evaluate(context);
+    const result: ConditionResult = pending instanceof Promise ? await pending : pending;
+    if (result.ok) {
+      chain ??= result.chain;
+      continue;
+    }
+    if (condition.category === 'plain') return { trace: { outcome: 'condition_failed', failed: result.detail } };
+    failures.push(result.detail);
+    if (result.missingScopes) missingScopes.push(...result.missingScopes);
+    if (result.stepUp) stepUps.push(result.stepUp);
   }
-  return { outcome: 'applied' };
+  if (missingScopes.length > 0) {
+    return { trace: { outcome: 'insufficient_scope', failed: failures.join('; '), challenge: { scope: missingScopes } } };
+  }
+  if (failures.length > 0) return { trace: { outcome: 'step_up', failed: failures.join('; '), challenge: mergeStepUps(stepUps) } };
+  return { trace: { outcome: 'applied', ...(chain && { chain }) } };
+}
+
+/** One challenge for several step-up conditions: every acceptable acr, the shortest max_age. */
+function mergeStepUps(stepUps: readonly StepUpRequirement[]): Challenge {
+  const acrValues = [...new Set(stepUps.flatMap((stepUp) => stepUp.acrValues ?? []))];
+  const maxAges = stepUps.flatMap((stepUp) => (stepUp.maxAgeSeconds === undefined ? [] : [stepUp.maxAgeSeconds]));
+  return { ...(acrValues.length > 0 && { acrValues }), ...(maxAges.length > 0 && { maxAgeSeconds: Math.min(...maxAges) }) };
 }

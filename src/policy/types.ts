@@ -1,29 +1,9 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
-import type { Identity } from '../authn/identity.js';
-import type { Params, PathTemplate } from './path-template.js';
+import type { Condition } from './conditions/types.js';
+import type { PathTemplate } from './path-template.js';
+import type { RuleIndex } from './rule-index.js';
 
 export type Effect = 'allow' | 'deny';
-
-/** What a condition can look at. Built once per request after the state phase. */
-export interface EvaluationContext {
-  readonly identity: Identity;
-  /** Roles bound to the subject for this service (global and per-service), from the store. */
-  readonly roles: ReadonlySet<string>;
-  readonly params: Params;
-}
-
-export interface ConditionResult {
-  readonly ok: boolean;
-  /** Why it failed, in words for the audit log and `keycard check`. */
-  readonly detail?: string;
-}
-
-export interface Condition {
-  readonly kind: string;
-  /** Human form, e.g. `role in [support, admin]`. */
-  readonly description: string;
-  evaluate(context: EvaluationContext): ConditionResult;
-}
 
 export interface SourceLocation {
   readonly file: string;
@@ -32,27 +12,44 @@ export interface SourceLocation {
 
 export interface CompiledRule {
   readonly id: string;
+  /** Position in the policy file; the index keeps candidates in this order. */
+  readonly index: number;
   readonly effect: Effect;
   /** Upper-case methods, or undefined for any method. */
   readonly methods: ReadonlySet<string> | undefined;
   /** Path templates, or undefined for any path. */
   readonly paths: readonly PathTemplate[] | undefined;
   readonly anonymous: boolean;
+  /** Ordered plain → scope → step_up, so a rule failing only on the last two can be told apart. */
   readonly conditions: readonly Condition[];
+  /** A deny rule that is evaluated and recorded, but not enforced. */
+  readonly dryRun: boolean;
+  /** Name of the permission this allow rule grants (for the permissions header); the rule id by default. */
+  readonly permission: string;
   readonly location: SourceLocation;
 }
 
 export interface ForwardSettings {
   /** Send x-keycard-subject, -issuer and -roles to the service (client copies are always removed). */
   readonly identityHeaders: boolean;
+  /** Send x-keycard-permissions: the permissions the caller holds for this service. */
+  readonly permissionsHeader: boolean;
 }
+
+export type PolicyMode = 'enforce' | 'dry-run';
 
 export interface CompiledPolicy {
   readonly service: string;
   readonly hosts: readonly string[];
   readonly file: string;
+  /** `dry-run`: decide and record, but always allow. */
+  readonly mode: PolicyMode;
   /** Issuer names that may authenticate callers here; undefined means every configured issuer. */
   readonly issuers: readonly string[] | undefined;
   readonly rules: readonly CompiledRule[];
+  /** Finds the rules that can match a method and path without scanning them all. */
+  readonly index: RuleIndex;
   readonly forward: ForwardSettings;
+  /** Claims and headers its conditions read, recorded in the audit log for replay. */
+  readonly recorded: { readonly claims: readonly string[]; readonly headers: readonly string[] };
 }

@@ -4,7 +4,7 @@
 import type { CheckResponse } from './generated/envoy/service/auth/v3/CheckResponse.js';
 import type { HeaderValueOption } from './generated/envoy/config/core/v3/HeaderValueOption.js';
 import type { Struct } from './generated/google/protobuf/Struct.js';
-import type { Decision } from '../pipeline/types.js';
+import { decisionLabel, type Decision } from '../pipeline/types.js';
 import { planResponse } from './decision-response.js';
 
 const RPC_CODE = { 200: 0, 400: 3, 401: 16, 403: 7, 503: 14 } as const;
@@ -35,11 +35,12 @@ function overwrite(key: string, value: string): HeaderValueOption {
 function decisionMetadata(decision: Decision): Struct {
   const fields: Record<string, string> = {
     decision_id: decision.id,
-    decision: decision.allowed ? 'allow' : 'deny',
+    decision: decisionLabel(decision),
     reason: decision.reason,
   };
   if (decision.service) fields.service = decision.service;
   if (decision.ruleId) fields.rule = decision.ruleId;
+  if (decision.dryRun) fields.dry_run_deny = decision.dryRun.reason;
   if (decision.identity.authenticated) fields.subject = decision.identity.subject;
   const struct = { fields: Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, { string_value: value }])) };
   // The runtime loads google.protobuf.Struct from the buf descriptor set (snake_case `string_value`);

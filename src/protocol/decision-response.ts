@@ -3,6 +3,7 @@
 // response and the HTTP check mode are both rendered from this.
 import { denySpec } from '../errors.js';
 import type { Decision } from '../pipeline/types.js';
+import type { Challenge } from '../policy/evaluate.js';
 
 /** Every header keycard sets lives under this prefix; client-sent copies are always removed. */
 export const IDENTITY_HEADER_PREFIX = 'x-keycard-';
@@ -33,6 +34,7 @@ function planAllow(decision: Decision, requestHeaders: ReadonlyMap<string, strin
     headers.push([`${IDENTITY_HEADER_PREFIX}issuer`, identity.issuer]);
     headers.push([`${IDENTITY_HEADER_PREFIX}roles`, [...decision.roles].sort().join(',')]);
   }
+  if (decision.permissions) headers.push([`${IDENTITY_HEADER_PREFIX}permissions`, decision.permissions.join(',')]);
   const setNames = new Set(headers.map(([name]) => name));
   const headersToRemove: string[] = [];
   for (const name of requestHeaders.keys()) {
@@ -49,18 +51,31 @@ function planDeny(decision: Decision): ResponsePlan {
     ['content-type', 'application/json'],
     ['cache-control', 'no-store'],
   ];
-  if (spec.status === 401) headers.push(['www-authenticate', bearerChallenge(decision.service, spec.bearerError, spec.message)]);
+  if (spec.status === 401 || spec.bearerError) {
+    headers.push(['www-authenticate', bearerChallenge(decision.service, spec.bearerError, spec.message, decision.challenge)]);
+  }
+  const { challenge } = decision;
   const body = JSON.stringify({
     error: ERROR_BY_STATUS[spec.status],
     reason: decision.reason,
     message: spec.message,
+    ...(challenge?.scope && { scope: challenge.scope.join(' ') }),
+    ...(challenge?.acrValues && { acr_values: challenge.acrValues.join(' ') }),
+    ...(challenge?.maxAgeSeconds !== undefined && { max_age: challenge.maxAgeSeconds }),
     decision_id: decision.id,
   });
   return { status: spec.status, headers, headersToRemove: [], body };
 }
 
-/** RFC 6750 §3: no error attributes when the request simply lacked a credential. */
-function bearerChallenge(service: string | undefined, error: string | undefined, description: string): string {
-  const realm = `Bearer realm="${service ?? 'keycard'}"`;
-  return error ? `${realm}, error="${error}", error_description="${description}"` : realm;
+/**
+ * RFC 6750 §3: no error attributes when the request simply lacked a credential; `scope` for
+ * insufficient_scope; RFC 9470 §3: `acr_values` and `max_age` for a step-up.
+ */
+function bearerChallenge(service: string | undefined, error: string | undefined, description: string, challenge: Challenge | undefined): string {
+  const parts = [`Bearer realm="${service ?? 'keycard'}"`];
+  if (error) parts.push(`error="${error}"`, `error_description="${description}"`);
+  if (challenge?.scope) parts.push(`scope="${challenge.scope.join(' ')}"`);
+  if (challenge?.acrValues) parts.push(`acr_values="${challenge.acrValues.join(' ')}"`);
+  if (challenge?.maxAgeSeconds !== undefined) parts.push(`max_age=${challenge.maxAgeSeconds}`);
+  return parts.join(', ');
 }

@@ -33,6 +33,7 @@ function pipeline(overrides: Partial<PipelineDeps> = {}): Pipeline {
     policies: () => policies,
     authenticator,
     store: new MemoryStore([{ subject: 'alice', role: 'customer' }]),
+    relations: { check: async () => ({ ok: false }) },
     limits: { maxHeaders: 10, maxHeaderBytes: 1000 },
     ...overrides,
   });

@@ -1,0 +1,15 @@
+// The client address conditions see. Envoy reports the peer that connected to it; behind a
+// trusted proxy (an ingress, a load balancer) the client is the last x-forwarded-for hop that is
+// not itself a trusted proxy. Without trusted proxies x-forwarded-for is ignored: any client can
+// write it.
+import type { BlockList } from 'node:net';
+import { inBlockList } from '../policy/conditions/source-cidr.js';
+
+export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies: BlockList | undefined): string | undefined {
+  if (!trustedProxies || !inBlockList(trustedProxies, peer) || !forwardedFor) return peer;
+  const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!inBlockList(trustedProxies, hops[i])) return hops[i];
+  }
+  return hops[0] ?? peer;
+}

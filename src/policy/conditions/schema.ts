@@ -1,0 +1,49 @@
+// The YAML form of one `when:` entry. Exactly one key per entry, so every entry reads as one
+// condition; `not` and `anyOf` nest entries.
+import { z } from 'zod';
+import { durationMs } from '../../config/duration.js';
+import { timeWindowSchema, type TimeWindowSpec } from './time-window.js';
+import { valueMatchShape, type ValueMatchSpec } from './value-match.js';
+
+const token = (what: string) => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, `${what} may use letters, digits, ".", ":", "/", "_" and "-"`);
+
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]) as z.infer<T>[]);
+
+/** Written out because zod cannot infer a recursive type (`not`, `anyOf`). */
+export interface ConditionSpec {
+  role?: string[];
+  scope?: string[];
+  claim?: ValueMatchSpec & { name: string };
+  header?: ValueMatchSpec & { name: string };
+  sourceCidr?: string[];
+  timeWindow?: TimeWindowSpec;
+  mfa?: boolean;
+  acr?: string[];
+  /** Milliseconds. */
+  maxAuthAge?: number;
+  relation?: string;
+  not?: ConditionSpec;
+  anyOf?: ConditionSpec[];
+}
+
+export const conditionSchema: z.ZodType<ConditionSpec> = z
+  .strictObject({
+    role: oneOrMany(token('a role')).optional(),
+    scope: oneOrMany(token('a scope')).optional(),
+    claim: z.strictObject({ name: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a claim name or dotted path'), ...valueMatchShape }).optional(),
+    header: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name'), ...valueMatchShape }).optional(),
+    sourceCidr: oneOrMany(z.string()).optional(),
+    timeWindow: timeWindowSchema.optional(),
+    mfa: z.boolean().optional(),
+    acr: oneOrMany(z.string().min(1)).optional(),
+    maxAuthAge: durationMs.optional(),
+    relation: z.string().optional(),
+    get not(): z.ZodOptional<z.ZodType<ConditionSpec>> {
+      return conditionSchema.optional();
+    },
+    get anyOf(): z.ZodOptional<z.ZodArray<z.ZodType<ConditionSpec>>> {
+      return z.array(conditionSchema).min(1).optional();
+    },
+  })
+  .refine((entry) => Object.keys(entry).length === 1, { message: 'each condition has exactly one key, e.g. {role: admin}' });
