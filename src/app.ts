@@ -27,6 +27,8 @@ export class Keycard {
   readonly policies: PolicySource;
   readonly store: StateStore;
   readonly pipeline: Pipeline;
+  /** ReBAC: answers relation conditions from the store and the relation schema. */
+  readonly relations: RelationChecker = NO_RELATIONS;
   private readonly issuers: Issuer[];
   private readonly audit: AuditLog;
   private readonly grpc: GrpcServer;
@@ -71,7 +73,7 @@ export class Keycard {
       policies: () => this.policies.current,
       authenticator,
       store: this.store,
-      relations: NO_RELATIONS,
+      relations: this.relations,
       limits: settings.limits,
       trustedProxies: trustedProxies(settings.network.trustedProxies),
       onDecision: (decision, input) => {

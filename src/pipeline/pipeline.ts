@@ -25,7 +25,8 @@ export interface PipelineLimits {
 export interface PipelineDeps {
   /** The policy set to decide with; undefined while none has loaded. */
   readonly policies: () => PolicySet | undefined;
-  readonly authenticator: Authenticator;
+  /** The identity phase: an Authenticator, or a fixed identity for offline evaluation. */
+  readonly authenticator: Pick<Authenticator, 'authenticate'>;
   readonly store: StateStore;
   readonly relations: RelationChecker;
   readonly limits: PipelineLimits;
