@@ -10,7 +10,7 @@ CONFIG       ?= examples/keycard.yaml
 # Debian packages the tests use: an independent gRPC client (python grpcio) and redis-server.
 SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server
 
-.PHONY: help install system-deps proto build run try test typecheck lint unit clean
+.PHONY: help install system-deps proto build run try test typecheck lint unit bench-micro clean
 
 help:
 	@echo "make run       build and start keycard on the embedded default ($(CONFIG))"
@@ -60,6 +60,10 @@ unit: build
 
 test: system-deps build typecheck lint
 	node_modules/.bin/vitest run
+
+# Micro-benchmarks of the pipeline phases (vitest bench); compare rows within one run only.
+bench-micro: build
+	node_modules/.bin/vitest bench --run
 
 clean:
 	rm -rf dist build src/protocol/generated proto/vendor

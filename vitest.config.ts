@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real processes on free ports; two cores are plenty for two workers.
     maxWorkers: 2,
+    benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });
