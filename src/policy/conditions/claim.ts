@@ -1,6 +1,6 @@
 import { claimAt, scalarText } from './claims.js';
 import type { CompileContext, Condition } from './types.js';
-import { compileValueMatch, isValueMatcher, type ValueMatchSpec } from './value-match.js';
+import { valueMatcherOrReport, type ValueMatchSpec } from './value-match.js';
 
 export interface ClaimSpec extends ValueMatchSpec {
   /** Claim name, or a dotted path into nested claims (`org.id`). */
@@ -9,11 +9,8 @@ export interface ClaimSpec extends ValueMatchSpec {
 
 /** `claim: {name: org.id, equals: acme}`: a verified claim; an array claim matches if any element does. */
 export function claimCondition(spec: ClaimSpec, context: CompileContext): Condition | undefined {
-  const matcher = compileValueMatch(spec);
-  if (!isValueMatcher(matcher)) {
-    context.issue('invalid_value', [matcher.key], matcher.problem);
-    return undefined;
-  }
+  const matcher = valueMatcherOrReport(spec, context);
+  if (!matcher) return undefined;
   const path = spec.name.split('.');
   const description = `claim ${spec.name} ${matcher.description}`;
   return {

@@ -1,5 +1,5 @@
 import type { CompileContext, Condition } from './types.js';
-import { compileValueMatch, isValueMatcher, type ValueMatchSpec } from './value-match.js';
+import { valueMatcherOrReport, type ValueMatchSpec } from './value-match.js';
 
 export interface HeaderSpec extends ValueMatchSpec {
   name: string;
@@ -7,11 +7,8 @@ export interface HeaderSpec extends ValueMatchSpec {
 
 /** `header: {name: x-tenant, matches: "acme-[a-z]+"}`: a request header (case-insensitive name). */
 export function headerCondition(spec: HeaderSpec, context: CompileContext): Condition | undefined {
-  const matcher = compileValueMatch(spec);
-  if (!isValueMatcher(matcher)) {
-    context.issue('invalid_value', [matcher.key], matcher.problem);
-    return undefined;
-  }
+  const matcher = valueMatcherOrReport(spec, context);
+  if (!matcher) return undefined;
   const name = spec.name.toLowerCase();
   if (name.startsWith('x-keycard-')) {
     context.issue('invalid_value', ['name'], 'x-keycard-* headers are keycard\'s own and are removed from client requests');

@@ -3,6 +3,7 @@
 // never cause catastrophic backtracking; a pattern RE2 cannot compile is a load error.
 import RE2 from 're2';
 import { z } from 'zod';
+import type { CompileContext } from './types.js';
 
 export const valueMatchShape = {
   equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
@@ -49,6 +50,10 @@ export function compileValueMatch(spec: ValueMatchSpec): ValueMatcher | { proble
   return { description, test: (values) => values?.some((value) => allowed.includes(value)) ?? false };
 }
 
-export function isValueMatcher(value: ValueMatcher | { problem: string }): value is ValueMatcher {
-  return 'test' in value;
+/** compileValueMatch, reporting a problem as a load error at the offending key. */
+export function valueMatcherOrReport(spec: ValueMatchSpec, context: CompileContext): ValueMatcher | undefined {
+  const matcher = compileValueMatch(spec);
+  if ('test' in matcher) return matcher;
+  context.issue('invalid_value', [matcher.key], matcher.problem);
+  return undefined;
 }
