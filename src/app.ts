@@ -13,6 +13,8 @@ import { AdminServer, type Readiness } from './server/admin-server.js';
 import { GrpcServer } from './server/grpc-server.js';
 import { cidrBlockList } from './policy/conditions/source-cidr.js';
 import type { RelationChecker } from './policy/conditions/types.js';
+import { relationChecker } from './policy/relations/resolver.js';
+import { RelationSchema } from './policy/relations/schema.js';
 import { createStore } from './state/create-store.js';
 import type { StateStore } from './state/store.js';
 
@@ -28,7 +30,7 @@ export class Keycard {
   readonly store: StateStore;
   readonly pipeline: Pipeline;
   /** ReBAC: answers relation conditions from the store and the relation schema. */
-  readonly relations: RelationChecker = NO_RELATIONS;
+  readonly relations: RelationChecker;
   private readonly issuers: Issuer[];
   private readonly audit: AuditLog;
   private readonly grpc: GrpcServer;
@@ -41,7 +43,9 @@ export class Keycard {
     this.logger = logger ?? createLogger(settings.log.level);
     this.metrics = new Metrics((service) => this.policies.current?.has(service) ?? false);
     this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc() });
-    this.store = createStore(settings.store);
+    const relationSchema = RelationSchema.fromSettings(settings.relations);
+    this.store = createStore(settings.store, relationSchema);
+    this.relations = relationChecker(this.store, relationSchema);
     this.issuers = settings.issuers.map((issuer) => ({
       settings: issuer,
       keys: new KeySet(issuer.jwksFile ? fileLoader(issuer.jwksFile) : uriLoader(issuer.jwksUri!, issuer.jwksTimeout), {
@@ -63,6 +67,7 @@ export class Keycard {
       dir: settings.policies.dir,
       issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
       stepUp: settings.stepUp,
+      relationSchema,
       logger: this.logger,
       onReload: (result) => {
         this.metrics.policyReloads.inc({ result });
@@ -133,9 +138,6 @@ export class Keycard {
     this.grpc?.setServing(this.readiness().ready ? 'SERVING' : 'NOT_SERVING');
   }
 }
-
-/** Until a relation schema is configured no relation condition can load, so none is ever asked. */
-const NO_RELATIONS: RelationChecker = { check: async () => ({ ok: false, detail: 'no relation schema is configured' }) };
 
 function trustedProxies(cidrs: readonly string[]) {
   if (cidrs.length === 0) return undefined;

@@ -41,6 +41,7 @@ export const DENY_REASONS = {
     message: 'a stronger or more recent authentication is required',
     bearerError: 'insufficient_user_authentication',
   },
+  relation_limit_reached: { status: 403, message: 'the relationship check exceeded its limits' },
   // keycard itself.
   store_unavailable: { status: 503, message: 'authorization state is unavailable' },
   not_ready: { status: 503, message: 'keycard has no valid policies loaded' },

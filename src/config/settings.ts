@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
 import { parseCidr } from '../policy/conditions/source-cidr.js';
+import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
 import { durationMs } from './duration.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { loadYamlFile } from './yaml-file.js';
@@ -89,6 +90,8 @@ const settingsSchema = z.strictObject({
     watch: z.boolean().default(true),
   }),
   store: storeSchema.default({ type: 'memory' }),
+  /** ReBAC: relation types and rewrites; without it every `relation:` condition is a load error. */
+  relations: relationSettingsSchema.optional(),
   audit: z
     .strictObject({ output: z.string().min(1).default('stdout') })
     .default({ output: 'stdout' }),
@@ -122,6 +125,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     }
     names.add(issuer.name);
   });
+  checkRelationSettings(source, data.relations);
   const base = dirname(path);
   const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const auditOutput = ['stdout', 'stderr', 'off'].includes(data.audit.output) ? data.audit.output : inBase(data.audit.output);

@@ -7,9 +7,18 @@ import { inBlockList } from '../policy/conditions/source-cidr.js';
 
 export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies: BlockList | undefined): string | undefined {
   if (!trustedProxies || !inBlockList(trustedProxies, peer) || !forwardedFor) return peer;
-  const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter(Boolean);
+  const hops = forwardedFor.split(',').map(withoutPort).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     if (!inBlockList(trustedProxies, hops[i])) return hops[i];
   }
   return hops[0] ?? peer;
+}
+
+/** Some proxies append the port: `203.0.113.7:51234`, `[2001:db8::1]:443`. */
+function withoutPort(hop: string): string {
+  const trimmed = hop.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(trimmed);
+  if (bracketed) return bracketed[1]!;
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(trimmed);
+  return v4WithPort ? v4WithPort[1]! : trimmed;
 }

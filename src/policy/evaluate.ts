@@ -123,7 +123,7 @@ export async function applyRule(rule: CompiledRule, context: EvaluationContext):
     if (result.stepUp) stepUps.push(result.stepUp);
   }
   if (missingScopes.length > 0) {
-    return { trace: { outcome: 'insufficient_scope', failed: failures.join('; '), challenge: { scope: missingScopes } } };
+    return { trace: { outcome: 'insufficient_scope', failed: failures.join('; '), challenge: { scope: [...new Set(missingScopes)] } } };
   }
   if (failures.length > 0) return { trace: { outcome: 'step_up', failed: failures.join('; '), challenge: mergeStepUps(stepUps) } };
   return { trace: { outcome: 'applied', ...(chain && { chain }) } };

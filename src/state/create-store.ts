@@ -1,9 +1,15 @@
 import type { StoreSettings } from '../config/settings.js';
+import type { RelationSchemaView } from '../policy/conditions/types.js';
 import { MemoryStore } from './memory-store.js';
-import { loadSeedFile } from './seed-file.js';
+import { loadSeedFile, type Seed } from './seed-file.js';
 import type { StateStore } from './store.js';
 
-export function createStore(settings: StoreSettings): StateStore {
-  const seed = settings.seedFile ? loadSeedFile(settings.seedFile) : { roleBindings: [] };
-  return new MemoryStore(seed.roleBindings);
+/** `relations`: the relation schema the seed's tuples are checked against. */
+export function createStore(settings: StoreSettings, relations?: RelationSchemaView): StateStore {
+  return storeFromSeed(settings.seedFile ? loadSeedFile(settings.seedFile, relations) : { roleBindings: [] });
+}
+
+/** A memory store holding exactly `seed` (also used by `keycard test` for a file's `state:`). */
+export function storeFromSeed(seed: Seed): StateStore {
+  return new MemoryStore(seed.roleBindings, seed.tuples);
 }

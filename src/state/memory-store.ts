@@ -1,6 +1,7 @@
 // The embedded default store: process memory, seeded from the seed file. Changes are live for
 // this process only; use the Redis store to share state between replicas.
-import type { RoleBinding, StateStore } from './store.js';
+import type { RelationTuple, RoleBinding, StateStore, TupleFilter } from './store.js';
+import { tupleProblem } from './tuple.js';
 
 const GLOBAL = '';
 
@@ -8,9 +9,13 @@ export class MemoryStore implements StateStore {
   readonly kind: string = 'memory';
   /** subject → service ('' for global) → roles */
   private readonly roles = new Map<string, Map<string, Set<string>>>();
+  /** Tuples indexed both ways: object → relation → subjects, and subject → object → relations. */
+  private readonly byObject = new Map<string, Map<string, Set<string>>>();
+  private readonly bySubject = new Map<string, Map<string, Set<string>>>();
 
-  constructor(bindings: readonly RoleBinding[] = []) {
+  constructor(bindings: readonly RoleBinding[] = [], tuples: readonly RelationTuple[] = []) {
     for (const binding of bindings) this.addBinding(binding);
+    for (const tuple of tuples) this.insertTuple(tuple);
   }
 
   async rolesFor(subject: string, service: string): Promise<ReadonlySet<string>> {
@@ -42,7 +47,45 @@ export class MemoryStore implements StateStore {
     return out;
   }
 
+  async subjectsOf(object: string, relation: string): Promise<readonly string[]> {
+    const subjects = this.byObject.get(object)?.get(relation);
+    return subjects ? [...subjects] : [];
+  }
+
+  async addTuple(tuple: RelationTuple): Promise<void> {
+    this.insertTuple(tuple);
+  }
+
+  async removeTuple({ object, relation, subject }: RelationTuple): Promise<void> {
+    if (!removeFrom(this.byObject, object, relation, subject)) return;
+    removeFrom(this.bySubject, subject, object, relation);
+  }
+
+  async listTuples({ object, relation, subject }: TupleFilter = {}): Promise<readonly RelationTuple[]> {
+    const out: RelationTuple[] = [];
+    const take = (obj: string, rel: string, sub: string) => {
+      if ((relation === undefined || rel === relation) && (subject === undefined || sub === subject)) out.push({ object: obj, relation: rel, subject: sub });
+    };
+    if (object === undefined && subject !== undefined) {
+      // By subject: only that subject's tuples are visited.
+      for (const [obj, relations] of this.bySubject.get(subject) ?? []) for (const rel of relations) take(obj, rel, subject);
+      return out;
+    }
+    const objects = object === undefined ? this.byObject : new Map([[object, this.byObject.get(object) ?? new Map<string, Set<string>>()]]);
+    for (const [obj, relations] of objects) {
+      for (const [rel, subjects] of relations) for (const sub of subjects) take(obj, rel, sub);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {}
+
+  private insertTuple(tuple: RelationTuple): void {
+    const problem = tupleProblem(tuple);
+    if (problem !== undefined) throw new TypeError(`invalid relation tuple: ${problem}`);
+    addTo(this.byObject, tuple.object, tuple.relation, tuple.subject);
+    addTo(this.bySubject, tuple.subject, tuple.object, tuple.relation);
+  }
 
   private addBinding({ subject, role, service }: RoleBinding): void {
     let byService = this.roles.get(subject);
@@ -55,3 +98,23 @@ export class MemoryStore implements StateStore {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+type Index = Map<string, Map<string, Set<string>>>;
+
+function addTo(index: Index, outer: string, inner: string, value: string): void {
+  let byInner = index.get(outer);
+  if (!byInner) index.set(outer, (byInner = new Map()));
+  let values = byInner.get(inner);
+  if (!values) byInner.set(inner, (values = new Set()));
+  values.add(value);
+}
+
+/** Removes one entry and any map it leaves empty; false when there was nothing to remove. */
+function removeFrom(index: Index, outer: string, inner: string, value: string): boolean {
+  const byInner = index.get(outer);
+  const values = byInner?.get(inner);
+  if (!byInner || !values?.delete(value)) return false;
+  if (values.size === 0) byInner.delete(inner);
+  if (byInner.size === 0) index.delete(outer);
+  return true;
+}

@@ -2,27 +2,42 @@
 //   roleBindings:
 //     - { subject: alice, roles: [support] }                   # global
 //     - { subject: bob, roles: [finance], service: orders }    # only for orders
+//   tuples:                                                     # relation tuples (ReBAC)
+//     - order:42#owner@user:alice
 import { z } from 'zod';
 import { loadYamlFile } from '../config/yaml-file.js';
-import type { RoleBinding } from './store.js';
+import type { RelationSchemaView } from '../policy/conditions/types.js';
+import { checkSeedTuples, seedTupleSchema } from './seed-tuples.js';
+import type { RelationTuple, RoleBinding } from './store.js';
 
 const token = z.string().regex(/^[^\s#@]+$/, 'no whitespace, "#" or "@"');
 
-const seedSchema = z.strictObject({
+/** The seed file's schema; `keycard test` files reuse it for their `state:`. */
+export const seedSchema = z.strictObject({
   roleBindings: z
     .array(z.strictObject({ subject: token, roles: z.array(token).min(1), service: token.optional() }))
     .default([]),
+  tuples: z.array(seedTupleSchema).default([]),
 });
 
 export interface Seed {
   readonly roleBindings: readonly RoleBinding[];
+  readonly tuples?: readonly RelationTuple[];
 }
 
-export function loadSeedFile(file: string): Seed {
-  const { data } = loadYamlFile(file, seedSchema);
+/** `relations`: the settings file's relation schema; every tuple must name declared relations. */
+export function loadSeedFile(file: string, relations?: RelationSchemaView): Seed {
+  const { source, data } = loadYamlFile(file, seedSchema);
+  checkSeedTuples(source, data.tuples, relations);
+  return seedFromData(data);
+}
+
+/** A validated seed (file or test `state:`) as store content. */
+export function seedFromData(data: z.infer<typeof seedSchema>): Seed {
   return {
     roleBindings: data.roleBindings.flatMap(({ subject, roles, service }) =>
       roles.map((role) => (service === undefined ? { subject, role } : { subject, role, service })),
     ),
+    tuples: data.tuples,
   };
 }

@@ -4,8 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadPolicies } from '../../src/policy/load-policies.js';
+import { RelationSchema } from '../../src/policy/relations/schema.js';
 import { compileYaml } from '../helpers/policy.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/policies/', import.meta.url));
@@ -56,7 +58,9 @@ describe('valid policies', () => {
 
   it('loads the example policies that `make run` uses', () => {
     const examples = fileURLToPath(new URL('../../examples/policies/', import.meta.url));
-    const set = loadPolicies(examples, { issuers: new Set(['corp-idp']) });
+    // The example orders policy has relation conditions: they need the example relation schema.
+    const relationSchema = RelationSchema.fromSettings(loadSettings(fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))).relations);
+    const set = loadPolicies(examples, { issuers: new Set(['corp-idp']), relationSchema });
     expect(set.policies.map((policy) => policy.service).sort()).toEqual(['catalog', 'orders']);
   });
 

@@ -32,7 +32,7 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z
     role: oneOrMany(token('a role')).optional(),
     scope: oneOrMany(token('a scope')).optional(),
     claim: z.strictObject({ name: z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a claim name or dotted path'), ...valueMatchShape }).optional(),
-    header: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name'), ...valueMatchShape }).optional(),
+    header: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name uses letters, digits and !#$%&\'*+.^_`|~-'), ...valueMatchShape }).optional(),
     sourceCidr: oneOrMany(z.string()).optional(),
     timeWindow: timeWindowSchema.optional(),
     mfa: z.boolean().optional(),

@@ -24,21 +24,26 @@ export const VALUE_MATCH_KEYS = ['equals', 'oneOf', 'present', 'matches'] as con
 
 export interface ValueMatcher {
   readonly description: string;
-  /** `values` are the candidate values (an array claim gives several); undefined when absent. */
+  /**
+   * `values` are the candidate values (an array claim gives several, an object claim none);
+   * undefined when the claim or header is absent.
+   */
   test(values: readonly string[] | undefined): boolean;
 }
 
 /** Compiles exactly one of equals/oneOf/present/matches; returns a problem text otherwise. */
-export function compileValueMatch(spec: ValueMatchSpec): ValueMatcher | { problem: string; key: string } {
+export function compileValueMatch(spec: ValueMatchSpec): ValueMatcher | { problem: string; key?: string } {
   const given = VALUE_MATCH_KEYS.filter((key) => spec[key] !== undefined);
-  if (given.length !== 1) return { problem: `use exactly one of ${VALUE_MATCH_KEYS.join(', ')}`, key: given[1] ?? 'equals' };
+  // Point at the second matcher when there are two; at the condition itself when there is none.
+  if (given.length !== 1) return { problem: `use exactly one of ${VALUE_MATCH_KEYS.join(', ')}`, ...(given[1] && { key: given[1] }) };
   if (spec.present !== undefined) {
     const want = spec.present;
-    return { description: want ? 'is present' : 'is absent', test: (values) => (values !== undefined && values.length > 0) === want };
+    return { description: want ? 'is present' : 'is absent', test: (values) => (values !== undefined) === want };
   }
   if (spec.matches !== undefined) {
     let regex: RE2;
     try {
+      new RE2(spec.matches, 'u'); // Alone first: an unbalanced ")" must not close the anchoring group below.
       regex = new RE2(`^(?:${spec.matches})$`, 'u');
     } catch (error) {
       return { problem: `not a valid RE2 regular expression: ${(error as Error).message}`, key: 'matches' };
@@ -54,6 +59,6 @@ export function compileValueMatch(spec: ValueMatchSpec): ValueMatcher | { proble
 export function valueMatcherOrReport(spec: ValueMatchSpec, context: CompileContext): ValueMatcher | undefined {
   const matcher = compileValueMatch(spec);
   if ('test' in matcher) return matcher;
-  context.issue('invalid_value', [matcher.key], matcher.problem);
+  context.issue('invalid_value', matcher.key ? [matcher.key] : [], matcher.problem);
   return undefined;
 }
