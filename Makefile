@@ -60,6 +60,7 @@ unit: build
 
 test: system-deps build typecheck lint
 	node_modules/.bin/vitest run
+	node dist/cli.js test --config examples/keycard.yaml
 
 # Micro-benchmarks of the pipeline phases (vitest bench); compare rows within one run only.
 bench-micro: build

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// keycard command line: serve | check | lint | token | help | version.
+// keycard command line: serve | check | test | lint | replay | token | help | version.
 import { ConfigError } from './errors.js';
 import { checkCommand } from './cli/check.js';
-import { lint } from './cli/lint.js';
+import { lintCommand } from './cli/lint.js';
+import { replayCommand } from './cli/replay.js';
 import { serve } from './cli/serve.js';
+import { testCommand } from './cli/test.js';
 import { token } from './cli/token.js';
 import { HELP, UsageError } from './cli/usage.js';
 
@@ -15,9 +17,12 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running until a signal
     case 'check':
       return checkCommand(args);
+    case 'test':
+      return testCommand(args);
     case 'lint':
-      lint(args);
-      return 0;
+      return lintCommand(args);
+    case 'replay':
+      return replayCommand(args);
     case 'token':
       await token(args);
       return 0;

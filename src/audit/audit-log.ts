@@ -96,20 +96,35 @@ export interface ReplayInput {
   readonly source?: string;
   readonly headers: Record<string, string>;
   readonly claims?: Record<string, unknown>;
+  /**
+   * Claims and headers the policy reads that this request did not have, so that replay can tell
+   * "absent" from "not recorded". Left out when nothing was missing.
+   */
+  readonly absent?: { readonly claims?: readonly string[]; readonly headers?: readonly string[] };
 }
 
 function replayInput(decision: Decision, input: AuthzInput, recorded: RecordedFields | undefined): ReplayInput {
   const headers: Record<string, string> = {};
+  const absentHeaders: string[] = [];
   for (const name of [...ALWAYS_RECORDED_HEADERS, ...(recorded?.headers ?? [])]) {
     const value = input.headers.get(name);
     if (value !== undefined) headers[name] = value;
+    else if (!ALWAYS_RECORDED_HEADERS.includes(name)) absentHeaders.push(name);
   }
   const { identity } = decision;
   let claims: Record<string, unknown> | undefined;
+  const absentClaims: string[] = [];
   if (identity.authenticated) {
     claims = {};
-    for (const name of recorded?.claims ?? []) if (Object.hasOwn(identity.claims, name)) claims[name] = identity.claims[name];
+    for (const name of recorded?.claims ?? []) {
+      if (Object.hasOwn(identity.claims, name)) claims[name] = identity.claims[name];
+      else absentClaims.push(name);
+    }
   }
+  const absent = {
+    ...(absentClaims.length > 0 && { claims: absentClaims }),
+    ...(absentHeaders.length > 0 && { headers: absentHeaders }),
+  };
   return {
     method: input.method,
     host: input.host,
@@ -118,5 +133,6 @@ function replayInput(decision: Decision, input: AuthzInput, recorded: RecordedFi
     source: input.source.address,
     headers,
     ...(claims && { claims }),
+    ...((absent.claims || absent.headers) && { absent }),
   };
 }

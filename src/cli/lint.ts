@@ -1,15 +1,52 @@
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { formatLintWarning, lintWarnings } from '../policy/lint-warnings.js';
 import { loadPolicies } from '../policy/load-policies.js';
+import { RelationSchema } from '../policy/relations/schema.js';
 import { loadSeedFile } from '../state/seed-file.js';
 import { configPath } from './usage.js';
 
-/** Validates settings, policies and seed; throws ConfigError listing every problem. */
-export function lint(args: string[]): void {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
+/** `keycard lint`: 0 when valid (warnings are printed), 1 for warnings with --strict, 2 for errors. */
+export function lintCommand(args: string[]): number {
+  try {
+    return lint(args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    console.log(`failed: ${error.issues.length} error${error.issues.length === 1 ? '' : 's'}`);
+    return 2;
+  }
+}
+
+/** Validates settings, policies and seed (throws ConfigError listing every problem), then prints warnings. */
+export function lint(args: string[]): number {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, strict: { type: 'boolean', default: false } } });
   const settings = loadSettings(configPath(values.config));
-  const set = loadPolicies(settings.policies.dir, { issuers: new Set(settings.issuers.map((issuer) => issuer.name)) });
-  if (settings.store.seedFile) loadSeedFile(settings.store.seedFile);
+  const relationSchema = RelationSchema.fromSettings(settings.relations);
+  const issues: ConfigIssue[] = [];
+  const set = collect(issues, () =>
+    loadPolicies(settings.policies.dir, { issuers: new Set(settings.issuers.map((issuer) => issuer.name)), stepUp: settings.stepUp, relationSchema }),
+  );
+  const seedFile = settings.store.seedFile;
+  const seed = seedFile ? collect(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;
+  if (!set || issues.length > 0) throw new ConfigError(issues);
   const rules = set.policies.reduce((sum, policy) => sum + policy.rules.length, 0);
-  console.log(`ok: ${set.policies.length} policies, ${rules} rules (version ${set.version})`);
+  const warnings = lintWarnings({ policies: set, roleBindings: seed?.roleBindings });
+  for (const warning of warnings) console.log(formatLintWarning(warning));
+  const failed = values.strict && warnings.length > 0;
+  const counted = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+  console.log(`${failed ? 'failed (--strict)' : 'ok'}: ${set.policies.length} policies, ${rules} rules (version ${set.version}); ${counted}`);
+  return failed ? 1 : 0;
+}
+
+/** Runs one loader; its problems join the others so that lint reports every file at once. */
+function collect<T>(issues: ConfigIssue[], load: () => T): T | undefined {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+    return undefined;
+  }
 }

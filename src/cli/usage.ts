@@ -14,9 +14,13 @@ export const HELP = `keycard — external authorization for Envoy
 
 Usage:
   keycard serve  [--config FILE] [--grpc-listen HOST:PORT] [--admin-listen HOST:PORT]
-  keycard check  [--config FILE | --server HOST:PORT] --path PATH [--method M] [--host H]
-                 [--service S] [--token JWT] [--header "name: value"]... [--source IP]
-  keycard lint   [--config FILE]
+  keycard check  [--config FILE | --server HOST:PORT] (--path PATH | --request REQ.json) [--method M]
+                 [--host H] [--service S] [--header "name: value"]... [--source IP]
+                 [--token JWT | --subject S [--issuer NAME] [--roles a,b] [--claim k=v]... [--now ISO]]
+                 [--format text|json]
+  keycard test   [DIR|FILE...] [--config FILE] [--format text|json]
+  keycard lint   [--config FILE] [--strict]
+  keycard replay --audit AUDIT.jsonl --policies DIR [--config FILE] [--format text|json] [--rule-changes]
   keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h]
   keycard help | version
 
@@ -24,7 +28,15 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
 
   serve   run the gRPC ext_authz server and the admin HTTP port (metrics, healthz, readyz)
   check   decide one request and explain the decision: in-process from --config, or by sending
-          a real Check to a running keycard with --server. Exit 0 allow, 1 deny, 2 error.
-  lint    validate the settings file, every policy file and the seed file; exit 1 on errors
+          a real Check to a running keycard with --server. --subject gives the caller instead
+          of a token (roles from the store unless --roles). Exit 0 allow, 1 deny, 2 error.
+  test    run the policy unit tests (*.test.yaml, by default in the policy directory).
+          Exit 0 all pass, 1 a case failed, 2 a file is invalid.
+  lint    validate the settings file, every policy file and the seed file, and warn about
+          shadowed rules, anonymous writes, services without rules and roles no binding gives.
+          Exit 0 valid (warnings printed), 1 warnings with --strict, 2 errors.
+  replay  decide every decision of an audit log again under the candidate policies in DIR and
+          report the changes by service and rule. Exit 1 when an allowed request would be
+          denied, 0 otherwise, 2 on errors.
   token   mint a signed JWT for development and tests (never use the example keys in production)
 `;

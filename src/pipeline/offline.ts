@@ -1,7 +1,9 @@
 // Deciding a request without a network or a token: the caller's identity (and optionally its
 // roles) is given. `keycard check --request`, `keycard test` and `keycard replay` all decide
 // through this, with the same pipeline the server uses.
+import type { BlockList } from 'node:net';
 import { ANONYMOUS, type Identity } from '../authn/identity.js';
+import { DenyError } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { StateStore } from '../state/store.js';
@@ -34,6 +36,8 @@ export interface OfflineDeps {
   readonly relations: RelationChecker;
   /** Decision time; replay passes the recorded one. */
   readonly now?: () => number;
+  /** Proxies whose x-forwarded-for is believed (network.trustedProxies); undefined believes none. */
+  readonly trustedProxies?: BlockList;
 }
 
 export function offlineIdentity(caller: OfflineCaller): Identity {
@@ -53,11 +57,20 @@ export async function decideOffline(deps: OfflineDeps, request: OfflineRequest, 
   const headers = new Map(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const pipeline = new Pipeline({
     policies: () => deps.policies,
-    authenticator: { authenticate: async () => identity },
+    authenticator: {
+      // Like the real authenticator: a service may accept only some issuers.
+      authenticate: async (_header, allowedIssuers) => {
+        if (identity.authenticated && allowedIssuers && !allowedIssuers.includes(identity.issuer)) {
+          throw new DenyError('untrusted_issuer', `issuer ${identity.issuer} is not accepted by this service`);
+        }
+        return identity;
+      },
+    },
     store: caller.roles ? withRoles(deps.store, caller.roles) : deps.store,
     relations: deps.relations,
     limits: { maxHeaders: Number.MAX_SAFE_INTEGER, maxHeaderBytes: Number.MAX_SAFE_INTEGER },
     ...(deps.now && { now: deps.now }),
+    ...(deps.trustedProxies && { trustedProxies: deps.trustedProxies }),
   });
   return pipeline.decide({
     method: (request.method ?? 'GET').toUpperCase(),

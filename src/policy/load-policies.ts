@@ -1,5 +1,5 @@
-// Loads every *.yaml / *.yml file of the policy directory into a PolicySet. All problems of all
-// files are collected and reported together; any problem means no new set.
+// Loads every *.yaml / *.yml file of the policy directory (except *.test.yaml policy tests) into a
+// PolicySet. All problems of all files are collected and reported together; any problem means no new set.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -10,6 +10,9 @@ import { PolicySet } from './policy-set.js';
 import { policySchema } from './schema.js';
 import type { CompiledPolicy } from './types.js';
 
+/** Policy unit tests (`keycard test`) live beside the policies; they are not policies. */
+export const POLICY_TEST_FILE = /\.test\.ya?ml$/;
+
 export function listPolicyFiles(dir: string): string[] {
   let names: string[];
   try {
@@ -17,7 +20,7 @@ export function listPolicyFiles(dir: string): string[] {
   } catch (error) {
     throw new ConfigError([{ code: 'file_unreadable', file: dir, message: (error as Error).message }]);
   }
-  return names.filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort().map((name) => join(dir, name));
+  return names.filter((name) => /\.ya?ml$/.test(name) && !POLICY_TEST_FILE.test(name) && !name.startsWith('.')).sort().map((name) => join(dir, name));
 }
 
 export function loadPolicies(dir: string, options: CompileOptions): PolicySet {

@@ -1,0 +1,68 @@
+// A keycard built from the settings file for deciding in-process (check, test): the configured
+// policies, store and relations, with no listeners, no audit output and no policy watching.
+import type { BlockList } from 'node:net';
+import { Keycard } from '../app.js';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import type { OfflineDeps } from '../pipeline/offline.js';
+import { cidrBlockList } from '../policy/conditions/source-cidr.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import { RelationSchema } from '../policy/relations/schema.js';
+
+export interface OfflineKeycard {
+  readonly settings: Settings;
+  readonly keycard: Keycard;
+  /** The policies as loaded at open; never undefined (a broken set throws). */
+  readonly policies: PolicySet;
+  /** The settings file's relation schema (ReBAC), undefined without a `relations` section. */
+  readonly relationSchema: RelationSchema | undefined;
+  /** What decideOffline needs besides the state: the policies and the settings' trusted proxies. */
+  readonly deps: Pick<OfflineDeps, 'policies' | 'trustedProxies'>;
+  /** Issuer names of the settings file. */
+  readonly issuers: readonly string[];
+  close(): Promise<void>;
+}
+
+/** Throws ConfigError (with every problem) when the settings, seed or policies are invalid. */
+export async function openKeycard(configFile: string): Promise<OfflineKeycard> {
+  const settings = loadSettings(configFile);
+  const keycard = new Keycard(
+    { ...settings, audit: { output: 'off' }, policies: { ...settings.policies, watch: false } },
+    // Problems are thrown and printed by the command; logs would only repeat them.
+    createLogger('silent'),
+  );
+  await keycard.load();
+  const policies = keycard.policies.current;
+  if (!policies) {
+    await keycard.stop();
+    throw keycard.policies.lastError ?? new ConfigError([{ code: 'file_unreadable', file: settings.policies.dir, message: 'policies not loaded' }]);
+  }
+  return {
+    settings,
+    keycard,
+    policies,
+    relationSchema: RelationSchema.fromSettings(settings.relations),
+    deps: { policies, ...trustedProxies(settings.network.trustedProxies) },
+    issuers: settings.issuers.map((issuer) => issuer.name),
+    close: () => keycard.stop(),
+  };
+}
+
+function trustedProxies(cidrs: readonly string[]): { trustedProxies?: BlockList } {
+  if (cidrs.length === 0) return {};
+  const list = cidrBlockList(cidrs);
+  // The settings schema has checked every CIDR.
+  return 'invalid' in list ? {} : { trustedProxies: list };
+}
+
+/** Runs a command body; a ConfigError is printed and becomes exit code 2 (an error, not a deny). */
+export async function exitTwoOnConfigError(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 2;
+  }
+}

@@ -1,0 +1,62 @@
+// `keycard lint` checks relation conditions and seeded tuples against the relation schema, and
+// reports the problems of policies and seed together.
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lint } from '../../src/cli/lint.js';
+import { ConfigError } from '../../src/errors.js';
+import { Workspace } from '../helpers/workspace.js';
+
+let workspace: Workspace | undefined;
+afterEach(() => {
+  workspace?.remove();
+  vi.restoreAllMocks();
+});
+
+const POLICY = `service: orders
+rules:
+  - id: own
+    effect: allow
+    match: { paths: ["/orders/{id}"] }
+    when: [{ relation: "order:{id}#owner" }]
+`;
+
+function lintErrors(settings: string): string[] {
+  workspace = new Workspace();
+  workspace.write('seed.yaml', 'tuples:\n  - order:42#owner@user:alice\n');
+  workspace.write('policies/orders.yaml', POLICY);
+  const file = workspace.write('keycard.yaml', settings);
+  try {
+    lint(['--config', file]);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.replaceAll(workspace.dir, '.').split('\n');
+    throw error;
+  }
+  throw new Error('lint found no problem');
+}
+
+describe('keycard lint with relations', () => {
+  it('passes the examples that `make run` uses', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    lint(['--config', fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))]);
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/^ok: 2 policies, \d+ rules/));
+  });
+
+  it('reports relation conditions and tuples that no schema declares, together', () => {
+    const errors = lintErrors('policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\n');
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/policies\/orders\.yaml:6:24 \[unknown_relation\] rules\[0\]\.when\[0\]\.relation: relation "order#owner" is not declared in the relation schema$/);
+    expect(errors[1]).toBe(
+      './seed.yaml:2:5 [unknown_relation] tuples[0]: relation "order#owner" is not declared in the relation schema (the settings file has no "relations" section)',
+    );
+  });
+
+  it('accepts them once the settings declare the relation', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    workspace = new Workspace();
+    workspace.write('seed.yaml', 'tuples:\n  - order:42#owner@user:alice\n');
+    workspace.write('policies/orders.yaml', POLICY);
+    const file = workspace.write('keycard.yaml', 'policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\nrelations:\n  types:\n    order: { owner: [] }\n');
+    lint(['--config', file]);
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/^ok: 1 policies, 1 rules/));
+  });
+});
