@@ -84,7 +84,7 @@ export interface RecordedFields {
 }
 
 /** Headers every replay needs besides those the policy reads. */
-const ALWAYS_RECORDED_HEADERS = ['x-forwarded-for'];
+export const ALWAYS_RECORDED_HEADERS: readonly string[] = ['x-forwarded-for'];
 
 /** The request as `keycard replay` needs it: enough to decide again, never the credential. */
 export interface ReplayInput {

@@ -5,6 +5,7 @@
 // bounded by the policies (service × rule × rule), not by the traffic.
 import type { BlockList } from 'node:net';
 import { z } from 'zod';
+import { ALWAYS_RECORDED_HEADERS } from '../audit/audit-log.js';
 import { DENY_REASONS, type DenyReason } from '../errors.js';
 import { normalizeHost } from '../pipeline/normalize.js';
 import { decideOffline } from '../pipeline/offline.js';
@@ -47,9 +48,6 @@ const AUTHENTICATION_FAILURES: ReadonlySet<string> = new Set<DenyReason>([
   'jwks_unavailable',
 ]);
 const NOT_POLICY_DECISIONS: ReadonlySet<string> = new Set<DenyReason>(['store_unavailable', 'internal_error', 'not_ready']);
-
-/** Headers every audit line records besides those the policy reads (see audit-log.ts). */
-const ALWAYS_RECORDED_HEADERS = ['x-forwarded-for'];
 
 const auditLineSchema = z.object({
   decision_id: z.string().optional(),
