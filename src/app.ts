@@ -7,11 +7,11 @@ import type { Settings } from './config/settings.js';
 import { formatConfigIssue } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { trustedProxyList } from './pipeline/client-address.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { PolicySource } from './policy/policy-source.js';
 import { AdminServer, type Readiness } from './server/admin-server.js';
 import { GrpcServer } from './server/grpc-server.js';
-import { cidrBlockList } from './policy/conditions/source-cidr.js';
 import type { RelationChecker } from './policy/conditions/types.js';
 import { relationChecker } from './policy/relations/resolver.js';
 import { RelationSchema } from './policy/relations/schema.js';
@@ -80,7 +80,7 @@ export class Keycard {
       store: this.store,
       relations: this.relations,
       limits: settings.limits,
-      trustedProxies: trustedProxies(settings.network.trustedProxies),
+      trustedProxies: trustedProxyList(settings.network.trustedProxies),
       onDecision: (decision, input) => {
         this.metrics.recordDecision(decision);
         this.audit.decision(decision, input, decision.service ? this.policies.current?.route(decision.service, '')?.recorded : undefined);
@@ -105,11 +105,14 @@ export class Keycard {
     return { grpc, admin };
   }
 
-  /** Loads policies (and starts watching them) and the issuers' keys, without listening. */
-  async load(): Promise<Readiness> {
+  /**
+   * Loads policies (and starts watching them) and, unless `keys` is false, the issuers' keys,
+   * without listening. Offline tools that never see a token skip the keys (and the network).
+   */
+  async load({ keys = true }: { keys?: boolean } = {}): Promise<Readiness> {
     this.policies.reload();
     if (this.settings.policies.watch) this.policies.watch();
-    await Promise.all(this.issuers.map((issuer) => issuer.keys.start()));
+    if (keys) await Promise.all(this.issuers.map((issuer) => issuer.keys.start()));
     return this.readiness();
   }
 
@@ -139,9 +142,3 @@ export class Keycard {
   }
 }
 
-function trustedProxies(cidrs: readonly string[]) {
-  if (cidrs.length === 0) return undefined;
-  const list = cidrBlockList(cidrs);
-  if ('invalid' in list) throw new Error(`network.trustedProxies[${list.invalid}] is not a CIDR`);
-  return list;
-}

@@ -150,7 +150,7 @@ function remoteResult(response: CheckResponse__Output, allowed: boolean) {
 
 /** In-process, authenticating the token (if any) exactly as the server would. */
 async function checkWithToken(config: string, request: OfflineRequest, format: Format): Promise<number> {
-  const { keycard, close } = await openKeycard(config);
+  const { keycard, close } = await openKeycard(config, { keys: true });
   try {
     const input = checkRequestToInput(buildCheckRequest(toSpec(request)) as CheckRequest__Output);
     const decision = await keycard.pipeline.decide(input);

@@ -1,12 +1,11 @@
 // A keycard built from the settings file for deciding in-process (check, test): the configured
 // policies, store and relations, with no listeners, no audit output and no policy watching.
-import type { BlockList } from 'node:net';
 import { Keycard } from '../app.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import type { OfflineDeps } from '../pipeline/offline.js';
-import { cidrBlockList } from '../policy/conditions/source-cidr.js';
+import { trustedProxyList } from '../pipeline/client-address.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { RelationSchema } from '../policy/relations/schema.js';
 
@@ -24,15 +23,18 @@ export interface OfflineKeycard {
   close(): Promise<void>;
 }
 
-/** Throws ConfigError (with every problem) when the settings, seed or policies are invalid. */
-export async function openKeycard(configFile: string): Promise<OfflineKeycard> {
+/**
+ * Throws ConfigError (with every problem) when the settings, seed or policies are invalid.
+ * `keys: false` skips loading the issuers' signing keys (no network) when no token will be seen.
+ */
+export async function openKeycard(configFile: string, { keys = false }: { keys?: boolean } = {}): Promise<OfflineKeycard> {
   const settings = loadSettings(configFile);
   const keycard = new Keycard(
     { ...settings, audit: { output: 'off' }, policies: { ...settings.policies, watch: false } },
     // Problems are thrown and printed by the command; logs would only repeat them.
     createLogger('silent'),
   );
-  await keycard.load();
+  await keycard.load({ keys });
   const policies = keycard.policies.current;
   if (!policies) {
     await keycard.stop();
@@ -43,18 +45,12 @@ export async function openKeycard(configFile: string): Promise<OfflineKeycard> {
     keycard,
     policies,
     relationSchema: RelationSchema.fromSettings(settings.relations),
-    deps: { policies, ...trustedProxies(settings.network.trustedProxies) },
+    deps: { policies, trustedProxies: trustedProxyList(settings.network.trustedProxies) },
     issuers: settings.issuers.map((issuer) => issuer.name),
     close: () => keycard.stop(),
   };
 }
 
-function trustedProxies(cidrs: readonly string[]): { trustedProxies?: BlockList } {
-  if (cidrs.length === 0) return {};
-  const list = cidrBlockList(cidrs);
-  // The settings schema has checked every CIDR.
-  return 'invalid' in list ? {} : { trustedProxies: list };
-}
 
 /** Runs a command body; a ConfigError is printed and becomes exit code 2 (an error, not a deny). */
 export async function exitTwoOnConfigError(body: () => Promise<number>): Promise<number> {

@@ -10,7 +10,7 @@ import { Keycard } from '../app.js';
 import { loadSettings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { cidrBlockList } from '../policy/conditions/source-cidr.js';
+import { trustedProxyList } from '../pipeline/client-address.js';
 import { jsonReport, textReport } from '../replay/format.js';
 import { replayLines, type ReplayDeps } from '../replay/replay.js';
 import { configPath, UsageError } from './usage.js';
@@ -41,7 +41,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     );
     if (!keycard.policies.reload()) throw keycard.policies.lastError!;
     const policies = keycard.policies.current!;
-    const deps: ReplayDeps = { policies, store: keycard.store, relations: keycard.relations, ...trustedProxies(settings.network.trustedProxies) };
+    const deps: ReplayDeps = { policies, store: keycard.store, relations: keycard.relations, trustedProxies: trustedProxyList(settings.network.trustedProxies) };
     const input = await openAudit(values.audit);
     let report;
     try {
@@ -84,11 +84,4 @@ async function openAudit(file: string): Promise<Readable> {
   } catch (error) {
     throw new AuditUnreadable(`cannot read the audit file ${file}: ${(error as Error).message}`);
   }
-}
-
-function trustedProxies(cidrs: readonly string[]): Pick<ReplayDeps, 'trustedProxies'> {
-  if (cidrs.length === 0) return {};
-  const list = cidrBlockList(cidrs);
-  if ('invalid' in list) throw new Error(`network.trustedProxies[${list.invalid}] is not a CIDR`);
-  return { trustedProxies: list };
 }

@@ -3,7 +3,7 @@
 // not itself a trusted proxy. Without trusted proxies x-forwarded-for is ignored: any client can
 // write it.
 import type { BlockList } from 'node:net';
-import { inBlockList } from '../policy/conditions/source-cidr.js';
+import { cidrBlockList, inBlockList } from '../policy/conditions/source-cidr.js';
 
 export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies: BlockList | undefined): string | undefined {
   if (!trustedProxies || !inBlockList(trustedProxies, peer) || !forwardedFor) return peer;
@@ -21,4 +21,13 @@ function withoutPort(hop: string): string {
   if (bracketed) return bracketed[1]!;
   const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(trimmed);
   return v4WithPort ? v4WithPort[1]! : trimmed;
+}
+
+/** The `network.trustedProxies` setting as a BlockList; undefined when none are trusted. */
+export function trustedProxyList(cidrs: readonly string[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = cidrBlockList(cidrs);
+  // The settings schema has checked every CIDR; a bad one here is a bug, not a user error.
+  if ('invalid' in list) throw new Error(`network.trustedProxies[${list.invalid}] is not a CIDR`);
+  return list;
 }
