@@ -98,5 +98,5 @@ function describeChallenge(challenge: NonNullable<Decision['challenge']>): strin
   if (challenge.scope) parts.push(`scope "${challenge.scope.join(' ')}"`);
   if (challenge.acrValues) parts.push(`acr_values "${challenge.acrValues.join(' ')}"`);
   if (challenge.maxAgeSeconds !== undefined) parts.push(`max_age ${challenge.maxAgeSeconds}`);
-  return parts.join(', ');
+  return parts.length > 0 ? parts.join(', ') : '(re-authenticate; no acr_values are configured for MFA)';
 }
