@@ -1,27 +1,15 @@
 // The built CLI (`node dist/cli.js`, from `make build`) as a real process: exit codes of
 // `keycard test` and `keycard check`, including --server against a running keycard.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../helpers/keys.js';
-import { CLI, startKeycard, type KeycardProcess } from '../helpers/keycard-process.js';
+import { runCli, startKeycard, type KeycardProcess } from '../helpers/keycard-process.js';
 import { cliFixture, type CliFixture } from './fixture.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function keycard(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: REPO }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+/** The built CLI, run from the repository root (the examples' paths are relative to it). */
+const keycard = (...args: string[]) => runCli(args, REPO);
 
 let fixture: CliFixture;
 beforeAll(async () => {

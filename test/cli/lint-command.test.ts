@@ -28,8 +28,7 @@ rules:
 `;
 
 function setUp(files: Record<string, string>): string {
-  workspace = new Workspace();
-  for (const [name, text] of Object.entries(files)) workspace.write(name, text);
+  workspace = new Workspace().writeAll(files);
   return workspace.path('keycard.yaml');
 }
 

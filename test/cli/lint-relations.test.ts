@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lint } from '../../src/cli/lint.js';
-import { ConfigError } from '../../src/errors.js';
+import { configError } from '../helpers/config-error.js';
 import { Workspace } from '../helpers/workspace.js';
 
 let workspace: Workspace | undefined;
@@ -20,18 +20,17 @@ rules:
     when: [{ relation: "order:{id}#owner" }]
 `;
 
-function lintErrors(settings: string): string[] {
+/** A workspace with a seeded tuple, the policy and these settings; returns the settings file. */
+function lintWorkspace(settings: string): { dir: string; file: string } {
   workspace = new Workspace();
   workspace.write('seed.yaml', 'tuples:\n  - order:42#owner@user:alice\n');
   workspace.write('policies/orders.yaml', POLICY);
-  const file = workspace.write('keycard.yaml', settings);
-  try {
-    lint(['--config', file]);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.replaceAll(workspace.dir, '.').split('\n');
-    throw error;
-  }
-  throw new Error('lint found no problem');
+  return { dir: workspace.dir, file: workspace.write('keycard.yaml', settings) };
+}
+
+function lintErrors(settings: string): string[] {
+  const { dir, file } = lintWorkspace(settings);
+  return configError(() => lint(['--config', file]), 'lint found no problem').message.replaceAll(dir, '.').split('\n');
 }
 
 describe('keycard lint with relations', () => {
@@ -52,10 +51,7 @@ describe('keycard lint with relations', () => {
 
   it('accepts them once the settings declare the relation', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    workspace = new Workspace();
-    workspace.write('seed.yaml', 'tuples:\n  - order:42#owner@user:alice\n');
-    workspace.write('policies/orders.yaml', POLICY);
-    const file = workspace.write('keycard.yaml', 'policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\nrelations:\n  types:\n    order: { owner: [] }\n');
+    const { file } = lintWorkspace('policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\nrelations:\n  types:\n    order: { owner: [] }\n');
     lint(['--config', file]);
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^ok: 1 policies, 1 rules/));
   });

@@ -5,13 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { replayCommand } from '../../src/cli/replay.js';
 import { UsageError } from '../../src/cli/usage.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { AuthzInput } from '../../src/pipeline/types.js';
 import { cidrBlockList } from '../../src/policy/conditions/source-cidr.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
 import { jsonReport, textReport } from '../../src/replay/format.js';
 import { Replay, replayLines, type ReplayDeps, type ReplayReport } from '../../src/replay/replay.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
+import { pipelineWith } from '../helpers/pipeline.js';
 import { compileYaml, user } from '../helpers/policy.js';
 import { ORDERS_POLICY, SEED, settingsYaml, Workspace } from '../helpers/workspace.js';
 import { capture } from './run-cli.js';
@@ -315,12 +315,11 @@ describe('what AuditLog records is enough to replay', () => {
     const audit = new AuditLog({ output: file });
     const callers = [user('ann', { org: 'acme', email: 'ann@acme.test' }), user('bob', { org: 'globex' }), user('alice')];
     let next = 0;
-    const pipeline = new Pipeline({
+    const pipeline = pipelineWith({
       policies: () => policies,
       authenticator: { authenticate: async () => callers[next]! },
       store: new MemoryStore([{ subject: 'alice', role: 'customer' }]),
       relations: NO_RELATIONS,
-      limits: { maxHeaders: 100, maxHeaderBytes: 10_000 },
       onDecision: (decision, input) => audit.decision(decision, input, decision.service ? policies.route(decision.service, '')?.recorded : undefined),
     });
     const input = (service: string, path: string, headers: Record<string, string> = {}): AuthzInput => ({

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { parseListenAddress } from '../../src/config/listen-address.js';
-import { ConfigError } from '../../src/errors.js';
+import { configError } from '../helpers/config-error.js';
 import { Workspace } from '../helpers/workspace.js';
 
 let workspace: Workspace;
@@ -11,13 +11,7 @@ afterEach(() => workspace?.remove());
 function settingsError(text: string): string {
   workspace = new Workspace();
   const file = workspace.write('keycard.yaml', text);
-  try {
-    loadSettings(file);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.replace(`${file}`, 'keycard.yaml');
-    throw error;
-  }
-  throw new Error('settings loaded without error');
+  return configError(() => loadSettings(file), 'settings loaded without error').message.replace(`${file}`, 'keycard.yaml');
 }
 
 describe('settings file', () => {

@@ -17,6 +17,12 @@ export class Workspace {
     return file;
   }
 
+  /** Writes each of `files` (name → content). */
+  writeAll(files: Readonly<Record<string, string | object>>): this {
+    for (const [name, content] of Object.entries(files)) this.write(name, content);
+    return this;
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

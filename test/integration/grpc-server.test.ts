@@ -1,62 +1,34 @@
 // keycard as a real process (dist/cli.js serve) on free ports, called with a real grpc-js client.
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthorizationClient } from '../../src/protocol/generated/envoy/service/auth/v3/Authorization.js';
 import type { CheckResponse__Output } from '../../src/protocol/generated/envoy/service/auth/v3/CheckResponse.js';
-import { buildCheckRequest, check, createCheckClient, type HttpRequestSpec } from '../../src/protocol/check-client.js';
+import { buildCheckRequest, check, type HttpRequestSpec } from '../../src/protocol/check-client.js';
 import { healthService } from '../../src/protocol/proto.js';
-import { jwks, makeKey, signToken, type TestKey } from '../helpers/keys.js';
-import { startKeycard, type KeycardProcess } from '../helpers/keycard-process.js';
-import { ORDERS_POLICY, SEED, settingsYaml, Workspace } from '../helpers/workspace.js';
+import { signToken } from '../helpers/keys.js';
+import { responseHeader, serveKeycard, type ServedKeycard } from '../helpers/keycard-process.js';
+import { ORDERS_POLICY, SEED, settingsYaml } from '../helpers/workspace.js';
 
-let workspace: Workspace;
-let keycard: KeycardProcess;
-let client: AuthorizationClient;
-let key: TestKey;
+let served: ServedKeycard;
 
 beforeAll(async () => {
-  key = await makeKey('ES256');
-  workspace = new Workspace();
-  workspace.write('keycard.yaml', settingsYaml());
-  workspace.write('jwks.json', jwks(key));
-  workspace.write('seed.yaml', SEED);
-  workspace.write('policies/orders.yaml', ORDERS_POLICY);
-  keycard = await startKeycard(workspace.path('keycard.yaml'));
-  client = createCheckClient(keycard.grpcAddress);
+  served = await serveKeycard(settingsYaml(), { 'seed.yaml': SEED, 'policies/orders.yaml': ORDERS_POLICY });
 });
 
-afterAll(async () => {
-  client?.close();
-  await keycard?.stop();
-  workspace?.remove();
-});
+afterAll(() => served?.close());
 
-async function ask(spec: HttpRequestSpec, subject?: string): Promise<CheckResponse__Output> {
-  const headers = { ...spec.headers };
-  if (subject) headers.authorization = `Bearer ${await signToken(key, { sub: subject })}`;
-  return check(client, buildCheckRequest({ service: 'orders', ...spec, headers }));
-}
-
-function headerValue(response: CheckResponse__Output, name: string): string | undefined {
-  const options = response.ok_response?.headers ?? response.denied_response?.headers ?? [];
-  return options.find((option) => option.header?.key === name)?.header?.value;
-}
+const ask = (spec: HttpRequestSpec, subject?: string) => served.ask({ service: 'orders', ...spec }, subject);
 
 function denyBody(response: CheckResponse__Output): { reason: string; decision_id: string } {
   return JSON.parse(response.denied_response?.body ?? '{}') as { reason: string; decision_id: string };
-}
-
-async function metrics(): Promise<string> {
-  return (await fetch(`${keycard.adminUrl}/metrics`)).text();
 }
 
 describe('Check over gRPC', () => {
   it('allows a caller whose live role permits the request, with verified identity headers', async () => {
     const response = await ask({ path: '/orders/42', headers: { 'x-keycard-roles': 'admin' } }, 'alice');
     expect(response.status?.code).toBe(0);
-    expect(headerValue(response, 'x-keycard-subject')).toBe('alice');
-    expect(headerValue(response, 'x-keycard-roles')).toBe('customer');
-    expect(headerValue(response, 'x-keycard-decision-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(responseHeader(response, 'x-keycard-subject')).toBe('alice');
+    expect(responseHeader(response, 'x-keycard-roles')).toBe('customer');
+    expect(responseHeader(response, 'x-keycard-decision-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('denies with 403 when no rule allows and 401 without a credential', async () => {
@@ -64,7 +36,7 @@ describe('Check over gRPC', () => {
     expect(forbidden.status?.code).toBe(7);
     expect(forbidden.denied_response?.status?.code).toBe('Forbidden');
     expect(denyBody(forbidden).reason).toBe('no_matching_rule');
-    expect(denyBody(forbidden).decision_id).toBe(headerValue(forbidden, 'x-keycard-decision-id'));
+    expect(denyBody(forbidden).decision_id).toBe(responseHeader(forbidden, 'x-keycard-decision-id'));
 
     const anonymous = await ask({ path: '/orders/42' });
     expect(anonymous.status?.code).toBe(16);
@@ -72,14 +44,14 @@ describe('Check over gRPC', () => {
   });
 
   it('routes by host when Envoy sends no service name', async () => {
-    const response = await check(client, buildCheckRequest({ host: 'Orders.Shop.SVC:8080', path: '/healthz' }));
+    const response = await check(served.client, buildCheckRequest({ host: 'Orders.Shop.SVC:8080', path: '/healthz' }));
     expect(response.status?.code).toBe(0);
-    const unknown = await check(client, buildCheckRequest({ host: 'elsewhere', path: '/healthz' }));
+    const unknown = await check(served.client, buildCheckRequest({ host: 'elsewhere', path: '/healthz' }));
     expect(denyBody(unknown).reason).toBe('unknown_service');
   });
 
   it('answers malformed requests with a deny, never a gRPC error', async () => {
-    const empty = await check(client, {});
+    const empty = await check(served.client, {});
     expect(empty.status?.code).toBe(3);
     expect(denyBody(empty).reason).toBe('invalid_request');
     const badPath = await ask({ path: '/orders/..%2f..%2fadmin' }, 'sam');
@@ -94,11 +66,11 @@ describe('Check over gRPC', () => {
     // fiona's finance role is bound to the orders service only.
     const refund = await ask({ method: 'POST', path: '/orders/7/refund' }, 'fiona');
     expect(refund.status?.code).toBe(0);
-    expect(headerValue(refund, 'x-keycard-roles')).toBe('finance');
+    expect(responseHeader(refund, 'x-keycard-roles')).toBe('finance');
   });
 
   it('counts decisions by service, decision and reason on /metrics', async () => {
-    const text = await metrics();
+    const text = await served.metrics();
     expect(text).toMatch(/keycard_decisions_total\{service="orders",decision="allow",reason="allowed"\} [1-9]/);
     expect(text).toMatch(/keycard_decisions_total\{service="orders",decision="deny",reason="no_matching_rule"\} [1-9]/);
     expect(text).toMatch(/keycard_decisions_total\{service="_unknown",decision="deny",reason="unknown_service"\} [1-9]/);
@@ -110,13 +82,13 @@ describe('Check over gRPC', () => {
   });
 
   it('recognizes a repeated token from the cache', async () => {
-    const token = await signToken(key, { sub: 'sam' });
-    const before = Number(/keycard_token_cache_hits_total (\d+)/.exec(await metrics())?.[1]);
+    const token = await signToken(served.key, { sub: 'sam' });
+    const before = Number(/keycard_token_cache_hits_total (\d+)/.exec(await served.metrics())?.[1]);
     for (let i = 0; i < 3; i++) {
-      const response = await check(client, buildCheckRequest({ service: 'orders', path: '/orders/1', headers: { authorization: `Bearer ${token}` } }));
+      const response = await check(served.client, buildCheckRequest({ service: 'orders', path: '/orders/1', headers: { authorization: `Bearer ${token}` } }));
       expect(response.status?.code).toBe(0);
     }
-    const after = Number(/keycard_token_cache_hits_total (\d+)/.exec(await metrics())?.[1]);
+    const after = Number(/keycard_token_cache_hits_total (\d+)/.exec(await served.metrics())?.[1]);
     expect(after - before).toBe(2);
   });
 });
@@ -124,7 +96,7 @@ describe('Check over gRPC', () => {
 describe('health and readiness', () => {
   it('reports SERVING on grpc.health.v1 Check for the server and the Authorization service', async () => {
     const Health = healthService();
-    const health = new Health(keycard.grpcAddress, credentials.createInsecure());
+    const health = new Health(served.keycard.grpcAddress, credentials.createInsecure());
     for (const service of ['', 'envoy.service.auth.v3.Authorization']) {
       const status = await new Promise<string | undefined>((resolve, reject) =>
         health.Check({ service }, (error, response) => (error ? reject(error) : resolve(response?.status))),
@@ -136,7 +108,7 @@ describe('health and readiness', () => {
 
   it('streams the status on grpc.health.v1 Watch', async () => {
     const Health = healthService();
-    const health = new Health(keycard.grpcAddress, credentials.createInsecure());
+    const health = new Health(served.keycard.grpcAddress, credentials.createInsecure());
     const call = health.Watch({ service: '' });
     const first = await new Promise<string | undefined>((resolve, reject) => {
       call.once('data', (message: { status?: string }) => resolve(message.status));
@@ -148,9 +120,9 @@ describe('health and readiness', () => {
   });
 
   it('answers /healthz and /readyz', async () => {
-    const healthz = await fetch(`${keycard.adminUrl}/healthz`);
+    const healthz = await fetch(`${served.keycard.adminUrl}/healthz`);
     expect(healthz.status).toBe(200);
-    const readyz = await fetch(`${keycard.adminUrl}/readyz`);
+    const readyz = await fetch(`${served.keycard.adminUrl}/readyz`);
     expect(readyz.status).toBe(200);
     expect(await readyz.text()).toBe('ready\n');
   });

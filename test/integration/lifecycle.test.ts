@@ -5,23 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCheckRequest, check, createCheckClient } from '../../src/protocol/check-client.js';
 import { jwks, makeKey, signToken } from '../helpers/keys.js';
-import { startKeycard, type KeycardProcess } from '../helpers/keycard-process.js';
-import { ORDERS_POLICY, SEED, settingsYaml, Workspace } from '../helpers/workspace.js';
+import { launchKeycard, type KeycardProcess, type LaunchedKeycard } from '../helpers/keycard-process.js';
+import { ORDERS_POLICY, SEED, settingsYaml } from '../helpers/workspace.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function launch(files: Record<string, string | object>, settings = settingsYaml()): Promise<{ workspace: Workspace; keycard: KeycardProcess }> {
-  const workspace = new Workspace();
-  cleanups.push(() => workspace.remove());
-  workspace.write('keycard.yaml', settings);
-  workspace.write('seed.yaml', SEED);
-  for (const [name, content] of Object.entries(files)) workspace.write(name, content);
-  const keycard = await startKeycard(workspace.path('keycard.yaml'));
-  cleanups.push(() => keycard.stop());
-  return { workspace, keycard };
+async function launch(files: Record<string, string | object>, settings = settingsYaml()): Promise<LaunchedKeycard> {
+  const launched = await launchKeycard({ 'keycard.yaml': settings, 'seed.yaml': SEED, ...files });
+  cleanups.push(() => launched.workspace.remove(), () => launched.keycard.stop());
+  return launched;
 }
 
 async function decide(keycard: KeycardProcess, path: string, headers: Record<string, string> = {}) {

@@ -65,10 +65,7 @@ describe('python grpcio client', () => {
 
   beforeAll(async () => {
     const key = await makeKey('ES256');
-    workspace.write('settings.yaml', settingsYaml());
-    workspace.write('policies/orders.yaml', ORDERS_POLICY);
-    workspace.write('seed.yaml', SEED);
-    workspace.write('jwks.json', jwks(key));
+    workspace.writeAll({ 'settings.yaml': settingsYaml(), 'policies/orders.yaml': ORDERS_POLICY, 'seed.yaml': SEED, 'jwks.json': jwks(key) });
     keycard = await startKeycard(workspace.path('settings.yaml'));
     execFileSync('bash', [GEN_STUBS, workspace.path('pystubs')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
 

@@ -1,66 +1,29 @@
 // ReBAC through a real keycard process: a relation schema in the settings file, tuples in the
 // seed, a `relation:` rule; allow and deny over gRPC, and the granting chain in the audit log.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthorizationClient } from '../../src/protocol/generated/envoy/service/auth/v3/Authorization.js';
 import type { CheckResponse__Output } from '../../src/protocol/generated/envoy/service/auth/v3/CheckResponse.js';
-import { buildCheckRequest, check, createCheckClient } from '../../src/protocol/check-client.js';
-import { jwks, makeKey, signToken, type TestKey } from '../helpers/keys.js';
-import { startKeycard, type KeycardProcess } from '../helpers/keycard-process.js';
-import { settingsYaml, Workspace } from '../helpers/workspace.js';
-
-const RELATIONS = `
-relations:
-  types:
-    group: { member: [] }
-    shop: { owner: [] }
-    order:
-      owner: []
-      shop: []
-      manager: ["shop->owner"]
-      viewer: [owner, manager]
-`;
+import { waitForAuditLine } from '../helpers/audit.js';
+import { responseHeader, serveKeycard, type ServedKeycard } from '../helpers/keycard-process.js';
+import { ORDER_RELATION_RULES, ORDER_RELATIONS_SETTINGS, ORDER_TUPLES } from '../helpers/relations.js';
+import { settingsYaml } from '../helpers/workspace.js';
 
 const SEED = `
 roleBindings:
   - { subject: sam, roles: [support] }
-tuples:
-  - order:42#owner@user:alice
-  - order:43#shop@shop:9
-  - shop:9#owner@group:staff#member
-  - group:staff#member@user:olga
+tuples: ${JSON.stringify(ORDER_TUPLES)}
 `;
 
 const POLICY = `
 service: orders
 authentication: { issuers: [test-idp] }
-rules:
-  - id: support-read
-    effect: allow
-    match: { methods: [GET], paths: ["/orders/{id}"] }
-    when: [{ role: support }]
-  - id: read-own-order
-    effect: allow
-    match: { methods: [GET], paths: ["/orders/{id}"] }
-    when: [{ relation: "order:{id}#viewer" }]
-`;
+${ORDER_RELATION_RULES}`;
 
-let workspace: Workspace;
-let keycard: KeycardProcess;
-let client: AuthorizationClient;
-let key: TestKey;
+let served: ServedKeycard;
 /** Asked up front, so that every audit line is in the same flush. */
 let answers: Record<'alice42' | 'olga43' | 'olga42' | 'sam43', CheckResponse__Output>;
 
 beforeAll(async () => {
-  key = await makeKey('ES256');
-  workspace = new Workspace();
-  workspace.write('keycard.yaml', settingsYaml(RELATIONS));
-  workspace.write('jwks.json', jwks(key));
-  workspace.write('seed.yaml', SEED);
-  workspace.write('policies/orders.yaml', POLICY);
-  keycard = await startKeycard(workspace.path('keycard.yaml'));
-  client = createCheckClient(keycard.grpcAddress);
+  served = await serveKeycard(settingsYaml(ORDER_RELATIONS_SETTINGS), { 'seed.yaml': SEED, 'policies/orders.yaml': POLICY });
   const [alice42, olga43, olga42, sam43] = await Promise.all([
     ask('/orders/42', 'alice'),
     ask('/orders/43', 'olga'),
@@ -70,20 +33,12 @@ beforeAll(async () => {
   answers = { alice42, olga43, olga42, sam43 };
 });
 
-afterAll(async () => {
-  client?.close();
-  await keycard?.stop();
-  workspace?.remove();
-});
+afterAll(() => served?.close());
 
-async function ask(path: string, subject: string): Promise<CheckResponse__Output> {
-  const headers = { authorization: `Bearer ${await signToken(key, { sub: subject })}` };
-  return check(client, buildCheckRequest({ service: 'orders', path, headers }));
-}
+const ask = (path: string, subject: string) => served.ask({ service: 'orders', path }, subject);
 
 function decisionId(response: CheckResponse__Output): string {
-  const options = response.ok_response?.headers ?? response.denied_response?.headers ?? [];
-  const id = options.find((option) => option.header?.key === 'x-keycard-decision-id')?.header?.value;
+  const id = responseHeader(response, 'x-keycard-decision-id');
   if (!id) throw new Error('no decision id');
   return id;
 }
@@ -97,21 +52,7 @@ interface AuditLine {
 }
 
 /** The audit line of a decision; the audit log is written in batches, at least once a second. */
-async function auditLine(id: string): Promise<AuditLine> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    let text = '';
-    try {
-      text = readFileSync(workspace.path('audit.log'), 'utf8');
-    } catch {
-      // Not created yet.
-    }
-    const line = text.split('\n').find((candidate) => candidate.includes(`"decision_id":"${id}"`));
-    if (line) return JSON.parse(line) as AuditLine;
-    if (Date.now() > deadline) throw new Error(`no audit line for ${id}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const auditLine = (id: string) => waitForAuditLine<AuditLine>(served.workspace.path('audit.log'), id, { timeoutMs: 5_000 });
 
 describe('relation-based authorization over gRPC', () => {
   it('allows the owner of an order and records the chain in the audit log', async () => {

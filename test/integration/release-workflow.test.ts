@@ -1,13 +1,12 @@
 // The release workflow end to end: a real keycard records real decisions in its audit log, then
 // `keycard replay` decides them again under candidate policies and gates the release on whether
 // anyone who was allowed would be denied.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCheckRequest, check, createCheckClient } from '../../src/protocol/check-client.js';
-import { jwks, makeKey, signToken, type TestKey } from '../helpers/keys.js';
-import { CLI, startKeycard } from '../helpers/keycard-process.js';
-import { ORDERS_POLICY, SEED, settingsYaml, Workspace } from '../helpers/workspace.js';
+import { buildCheckRequest, check } from '../../src/protocol/check-client.js';
+import { signToken } from '../helpers/keys.js';
+import { runCli, serveKeycard, type CliRun } from '../helpers/keycard-process.js';
+import { ORDERS_POLICY, SEED, settingsYaml, type Workspace } from '../helpers/workspace.js';
 
 /** A service recorded in dry-run: its would-be denials are allowed and recorded as dry_run_deny. */
 const REPORTS_POLICY = `
@@ -41,24 +40,6 @@ const WIDENING = {
   reports: REPORTS_POLICY,
 };
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 interface JsonReport {
   totals: Record<string, number>;
   changes: {
@@ -73,19 +54,11 @@ interface JsonReport {
 }
 
 let workspace: Workspace;
-let key: TestKey;
 
 beforeAll(async () => {
-  workspace = new Workspace();
-  key = await makeKey();
-  workspace.write('keycard.yaml', settingsYaml());
-  workspace.write('seed.yaml', SEED);
-  workspace.write('jwks.json', jwks(key));
-  workspace.write('policies/orders.yaml', ORDERS_POLICY);
-  workspace.write('policies/reports.yaml', REPORTS_POLICY);
-
-  const keycard = await startKeycard(workspace.path('keycard.yaml'));
-  const client = createCheckClient(keycard.grpcAddress);
+  const served = await serveKeycard(settingsYaml(), { 'seed.yaml': SEED, 'policies/orders.yaml': ORDERS_POLICY, 'policies/reports.yaml': REPORTS_POLICY });
+  const { key, keycard, client } = served;
+  workspace = served.workspace;
   const bearer = async (sub: string, expiresIn?: number) => ({ authorization: `Bearer ${await signToken(key, { sub, ...(expiresIn !== undefined && { expiresIn }) })}` });
   const send = async (service: string, method: string, path: string, headers: Record<string, string> = {}) => {
     const response = await check(client, buildCheckRequest({ service, method, path, headers }));
@@ -126,7 +99,7 @@ beforeAll(async () => {
 
 afterAll(() => workspace?.remove());
 
-function replay(candidate: string, format = 'json'): Promise<Run> {
+function replay(candidate: string, format = 'json'): Promise<CliRun> {
   return runCli(['replay', '--audit', workspace.path('audit.log'), '--policies', workspace.path(candidate), '--config', workspace.path('keycard.yaml'), '--format', format]);
 }
 

@@ -4,10 +4,9 @@
 import { BlockList } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { clientAddress } from '../../src/pipeline/client-address.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { cidrBlockList } from '../../src/policy/conditions/source-cidr.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
-import { MemoryStore } from '../../src/state/memory-store.js';
+import { authzInput, fixedIdentity, pipelineWith } from '../helpers/pipeline.js';
 import { compileYaml } from '../helpers/policy.js';
 
 function trusted(...cidrs: string[]): BlockList {
@@ -74,16 +73,14 @@ rules:
 `);
 
   async function decide(peer: string, forwardedFor: string | undefined, proxies: BlockList | undefined) {
-    const pipeline = new Pipeline({
+    const pipeline = pipelineWith({
       policies: () => new PolicySet([policy], 'v1'),
-      authenticator: { authenticate: async () => ({ authenticated: false }) },
-      store: new MemoryStore(),
-      relations: { check: async () => ({ ok: false }) },
+      authenticator: fixedIdentity({ authenticated: false }),
       limits: { maxHeaders: 10, maxHeaderBytes: 1000 },
       ...(proxies && { trustedProxies: proxies }),
     });
     const headers = new Map<string, string>(forwardedFor === undefined ? [] : [['x-forwarded-for', forwardedFor]]);
-    return pipeline.decide({ method: 'GET', host: 'office', path: '/', headers, service: 'office', source: { address: peer }, contextExtensions: {} });
+    return pipeline.decide(authzInput('office', '/', { headers, source: { address: peer } }));
   }
 
   it('decides on and records the forwarded client behind a trusted proxy', async () => {

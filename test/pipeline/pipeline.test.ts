@@ -1,15 +1,13 @@
 // The pipeline in-process: phases, fail-closed behaviour and what a Decision records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticator } from '../../src/authn/authenticator.js';
-import { fileLoader, KeySet } from '../../src/authn/key-set.js';
-import { TokenCache } from '../../src/authn/token-cache.js';
-import type { IssuerSettings } from '../../src/config/settings.js';
-import { Pipeline, type PipelineDeps } from '../../src/pipeline/pipeline.js';
+import type { Authenticator } from '../../src/authn/authenticator.js';
+import type { Pipeline, PipelineDeps } from '../../src/pipeline/pipeline.js';
 import type { AuthzInput, Decision } from '../../src/pipeline/types.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { StateStore } from '../../src/state/store.js';
-import { jwks, makeKey, signToken, TEST_AUDIENCE, TEST_ISSUER, type TestKey } from '../helpers/keys.js';
+import { makeKey, signToken, type TestKey } from '../helpers/keys.js';
+import { authzInput, pipelineWith, testAuthenticator } from '../helpers/pipeline.js';
 import { compileYaml } from '../helpers/policy.js';
 import { ORDERS_POLICY, Workspace } from '../helpers/workspace.js';
 
@@ -21,19 +19,15 @@ const policies = new PolicySet([compileYaml(ORDERS_POLICY)], 'v1');
 beforeAll(async () => {
   key = await makeKey('ES256');
   workspace = new Workspace();
-  const keys = new KeySet(fileLoader(workspace.write('jwks.json', jwks(key))), { refreshIntervalMs: 60_000, minRefreshIntervalMs: 0 });
-  await keys.start();
-  const settings = { name: 'test-idp', issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['ES256'] } as unknown as IssuerSettings;
-  authenticator = new Authenticator([{ settings, keys }], new TokenCache(100, 60_000), { clockSkewMs: 0, maxTokenBytes: 8192 });
+  authenticator = await testAuthenticator(workspace, key);
 });
 afterAll(() => workspace.remove());
 
 function pipeline(overrides: Partial<PipelineDeps> = {}): Pipeline {
-  return new Pipeline({
+  return pipelineWith({
     policies: () => policies,
     authenticator,
     store: new MemoryStore([{ subject: 'alice', role: 'customer' }]),
-    relations: { check: async () => ({ ok: false }) },
     limits: { maxHeaders: 10, maxHeaderBytes: 1000 },
     ...overrides,
   });
@@ -42,7 +36,7 @@ function pipeline(overrides: Partial<PipelineDeps> = {}): Pipeline {
 async function input(path: string, subject?: string, extra: Partial<AuthzInput> = {}): Promise<AuthzInput> {
   const headers = new Map<string, string>();
   if (subject) headers.set('authorization', `Bearer ${await signToken(key, { sub: subject })}`);
-  return { method: 'GET', host: 'orders.shop.svc', path, headers, service: 'orders', source: {}, contextExtensions: {}, ...extra };
+  return authzInput('orders', path, { host: 'orders.shop.svc', headers, ...extra });
 }
 
 describe('Pipeline', () => {

@@ -2,20 +2,18 @@
 // malformed requests; a `dryRun: true` deny rule is recorded, not enforced, while other deny
 // rules still deny. Checked through the in-process Pipeline with real tokens, the Metrics
 // registry and the audit log.
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import { Authenticator } from '../../src/authn/authenticator.js';
-import { fileLoader, KeySet } from '../../src/authn/key-set.js';
-import { TokenCache } from '../../src/authn/token-cache.js';
-import type { IssuerSettings } from '../../src/config/settings.js';
+import type { Authenticator } from '../../src/authn/authenticator.js';
 import { Metrics } from '../../src/metrics/metrics.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { decisionLabel, type AuthzInput, type Decision } from '../../src/pipeline/types.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
 import { decisionToCheckResponse } from '../../src/protocol/check-response.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
-import { jwks, makeKey, signToken, TEST_AUDIENCE, TEST_ISSUER, type TestKey } from '../helpers/keys.js';
+import { waitForAuditLine } from '../helpers/audit.js';
+import { makeKey, signToken, type TestKey } from '../helpers/keys.js';
+import { authzInput, pipelineWith, testAuthenticator } from '../helpers/pipeline.js';
 import { compileYaml } from '../helpers/policy.js';
 import { Workspace } from '../helpers/workspace.js';
 
@@ -48,10 +46,7 @@ const policies = new PolicySet([compileYaml(SHADOW, ['test-idp'], 'shadow.yaml')
 beforeAll(async () => {
   key = await makeKey('ES256');
   workspace = new Workspace();
-  const keys = new KeySet(fileLoader(workspace.write('jwks.json', jwks(key))), { refreshIntervalMs: 60_000, minRefreshIntervalMs: 0 });
-  await keys.start();
-  const settings = { name: 'test-idp', issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['ES256'] } as unknown as IssuerSettings;
-  authenticator = new Authenticator([{ settings, keys }], new TokenCache(100, 60_000), { clockSkewMs: 0, maxTokenBytes: 8192 });
+  authenticator = await testAuthenticator(workspace, key);
   auditFile = workspace.path('audit.log');
   audit = new AuditLog({ output: auditFile });
 });
@@ -66,11 +61,10 @@ beforeEach(() => {
 });
 
 function pipeline(): Pipeline {
-  return new Pipeline({
+  return pipelineWith({
     policies: () => policies,
     authenticator,
     store: new MemoryStore([{ subject: 'rita', role: 'reader' }]),
-    relations: { check: async () => ({ ok: false }) },
     limits: { maxHeaders: 20, maxHeaderBytes: 10_000 },
     onDecision: (decision, input) => {
       metrics.recordDecision(decision);
@@ -82,7 +76,7 @@ function pipeline(): Pipeline {
 async function input(service: string, path: string, subject?: string, extra: Partial<AuthzInput> = {}): Promise<AuthzInput> {
   const headers = new Map<string, string>();
   if (subject) headers.set('authorization', `Bearer ${await signToken(key, { sub: subject, claims: { amr: ['pwd'] } })}`);
-  return { method: 'GET', host: service, path, headers, service, source: { address: '10.0.0.1' }, contextExtensions: {}, ...extra };
+  return authzInput(service, path, { headers, source: { address: '10.0.0.1' }, ...extra });
 }
 
 async function decide(service: string, path: string, subject?: string, extra: Partial<AuthzInput> = {}): Promise<Decision> {
@@ -101,16 +95,7 @@ async function counter(name: string): Promise<Record<string, number>> {
 }
 
 /** The audit line of one decision; waits for the asynchronous sink to open and write it. */
-async function auditLine(decisionId: string): Promise<Record<string, unknown>> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    audit.flush();
-    const text = existsSync(auditFile) ? readFileSync(auditFile, 'utf8') : '';
-    const line = text.split('\n').find((candidate) => candidate.includes(`"decision_id":"${decisionId}"`));
-    if (line) return JSON.parse(line) as Record<string, unknown>;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no audit line for ${decisionId}`);
-}
+const auditLine = (decisionId: string) => waitForAuditLine(auditFile, decisionId, { timeoutMs: 10_000, intervalMs: 25, flush: () => audit.flush() });
 
 describe('mode: dry-run', () => {
   it('allows a would-be no_matching_rule deny and records what would have happened', async () => {

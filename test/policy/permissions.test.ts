@@ -3,12 +3,12 @@
 // every allow rule whose conditions hold for this caller, whatever path or method it matches.
 import { describe, expect, it } from 'vitest';
 import type { Identity } from '../../src/authn/identity.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { Decision } from '../../src/pipeline/types.js';
 import { permissionsFor } from '../../src/policy/permissions.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
 import { planResponse } from '../../src/protocol/decision-response.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
+import { authzInput, fixedIdentity, pipelineWith } from '../helpers/pipeline.js';
 import { callerContext, compileYaml, user } from '../helpers/policy.js';
 
 const RULES = `
@@ -32,14 +32,8 @@ const STORE = [
 
 async function decide(policyText: string, identity: Identity, path: string, method = 'GET', headers = new Map<string, string>()): Promise<Decision> {
   const policy = compileYaml(policyText);
-  const pipeline = new Pipeline({
-    policies: () => new PolicySet([policy], 'v1'),
-    authenticator: { authenticate: async () => identity },
-    store: new MemoryStore(STORE),
-    relations: { check: async () => ({ ok: false }) },
-    limits: { maxHeaders: 100, maxHeaderBytes: 10_000 },
-  });
-  return pipeline.decide({ method, host: 'orders', path, headers, service: 'orders', source: {}, contextExtensions: {} });
+  const pipeline = pipelineWith({ policies: () => new PolicySet([policy], 'v1'), authenticator: fixedIdentity(identity), store: new MemoryStore(STORE) });
+  return pipeline.decide(authzInput('orders', path, { method, headers }));
 }
 
 function permissionsHeader(decision: Decision, headers = new Map<string, string>()): string | undefined {

@@ -8,6 +8,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadPolicies } from '../../src/policy/load-policies.js';
 import { RelationSchema } from '../../src/policy/relations/schema.js';
+import { configError } from '../helpers/config-error.js';
 import { compileYaml } from '../helpers/policy.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/policies/', import.meta.url));
@@ -19,13 +20,7 @@ function expectedMessages(text: string): string[] {
 }
 
 function loadError(file: string, text: string): string[] {
-  try {
-    compileYaml(text, ['test-idp'], file);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error(`${file} loaded without error`);
+  return configError(() => compileYaml(text, ['test-idp'], file), `${file} loaded without error`).message.split('\n');
 }
 
 describe('invalid policy fixtures', () => {

@@ -3,13 +3,13 @@
 // 403, WWW-Authenticate, JSON body, gRPC status).
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS, type Identity } from '../../src/authn/identity.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { Decision } from '../../src/pipeline/types.js';
 import type { StepUpSettings } from '../../src/policy/conditions/types.js';
 import { PolicySet } from '../../src/policy/policy-set.js';
 import { decisionToCheckResponse } from '../../src/protocol/check-response.js';
 import { planResponse } from '../../src/protocol/decision-response.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
+import { authzInput, fixedIdentity, pipelineWith } from '../helpers/pipeline.js';
 import { compileYaml, user } from '../helpers/policy.js';
 
 const NOW = Date.parse('2026-03-27T12:00:00Z');
@@ -20,15 +20,13 @@ const SCOPE_MESSAGE = 'the token lacks a scope this request needs';
 
 async function decide(rules: string, identity: Identity, options: { path?: string; method?: string; stepUp?: StepUpSettings } = {}): Promise<Decision> {
   const policy = compileYaml(`service: svc\nrules:\n${rules}`, ['test-idp'], 'svc.yaml', options.stepUp ? { stepUp: options.stepUp } : {});
-  const pipeline = new Pipeline({
+  const pipeline = pipelineWith({
     policies: () => new PolicySet([policy], 'v1'),
-    authenticator: { authenticate: async () => identity },
+    authenticator: fixedIdentity(identity),
     store: new MemoryStore([{ subject: 'alice', role: 'staff' }]),
-    relations: { check: async () => ({ ok: false }) },
-    limits: { maxHeaders: 100, maxHeaderBytes: 10_000 },
     now: () => NOW,
   });
-  return pipeline.decide({ method: options.method ?? 'GET', host: 'svc', path: options.path ?? '/reports', headers: new Map(), service: 'svc', source: {}, contextExtensions: {} });
+  return pipeline.decide(authzInput('svc', options.path ?? '/reports', { method: options.method ?? 'GET' }));
 }
 
 function wwwAuthenticate(decision: Decision): string | undefined {

@@ -2,15 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type { RelationTuple } from '../../src/state/store.js';
-import { parseTuple } from '../../src/state/tuple.js';
+import { tuples as parseTuples } from '../helpers/relations.js';
 
-function tuples(...texts: string[]): RelationTuple[] {
-  return texts.map((text) => {
-    const parsed = parseTuple(text);
-    if (!parsed.ok) throw new Error(parsed.problem);
-    return parsed.value;
-  });
-}
+const tuples = (...texts: string[]): RelationTuple[] => parseTuples(texts);
 
 const SEEDED = tuples(
   'order:42#owner@user:alice',

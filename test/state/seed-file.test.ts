@@ -1,9 +1,9 @@
 // Seed files with relation tuples: parsed, located errors, checked against the relation schema.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
 import { RelationSchema } from '../../src/policy/relations/schema.js';
 import { createStore } from '../../src/state/create-store.js';
 import { loadSeedFile } from '../../src/state/seed-file.js';
+import { configError } from '../helpers/config-error.js';
 import { Workspace } from '../helpers/workspace.js';
 
 let workspace: Workspace | undefined;
@@ -24,13 +24,7 @@ function seedFile(text: string): string {
 /** `schema: null` loads without a relation schema. */
 function seedError(text: string, schema: RelationSchema | null = SCHEMA): string[] {
   const file = seedFile(text);
-  try {
-    loadSeedFile(file, schema ?? undefined);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.replaceAll(file, 'seed.yaml').split('\n');
-    throw error;
-  }
-  throw new Error('seed loaded without error');
+  return configError(() => loadSeedFile(file, schema ?? undefined), 'seed loaded without error').message.replaceAll(file, 'seed.yaml').split('\n');
 }
 
 describe('seed file tuples', () => {

@@ -3,17 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import type { StepUpSettings } from '../../../src/policy/conditions/types.js';
 import { applyRule } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { applyWhen, callerContext, compileYaml, policyWhen, user } from '../../helpers/policy.js';
 
 const NOW = Date.parse('2026-03-27T12:00:00Z');
 const NOW_S = NOW / 1000;
 
-function policyWhen(when: string, stepUp?: StepUpSettings) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}] }\n`, ['test-idp'], 'policy.yaml', stepUp ? { stepUp } : {});
-}
-
 async function apply(when: string, claims: Record<string, unknown>, stepUp?: StepUpSettings) {
-  return (await applyRule(policyWhen(when, stepUp).rules[0]!, { ...callerContext({ identity: user('u', claims), now: NOW }), params: {} })).trace;
+  return applyWhen(when, { identity: user('u', claims), now: NOW }, stepUp ? { stepUp } : {});
 }
 
 describe('mfa condition', () => {

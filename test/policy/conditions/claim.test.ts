@@ -3,32 +3,17 @@
 // compare as strings, so 42 and "42" are the same value.
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../../src/authn/identity.js';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
 import { applyRule, type CallerContext } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
-
-function policyWhen(when: string, effect: 'allow' | 'deny' = 'allow') {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: ${effect}, when: [${when}] }\n`);
-}
+import { applyWhen, callerContext, loadErrors, policyWhen, user } from '../../helpers/policy.js';
 
 async function apply(when: string, claims: Record<string, unknown>, overrides: Partial<CallerContext> = {}) {
-  return (await applyRule(policyWhen(when).rules[0]!, { ...callerContext({ identity: user('u', claims), ...overrides }), params: {} })).trace;
+  return applyWhen(when, { identity: user('u', claims), ...overrides });
 }
 
 async function holds(when: string, claims: Record<string, unknown>): Promise<boolean> {
   const trace = await apply(when, claims);
   if (trace.outcome !== 'applied' && trace.outcome !== 'condition_failed') throw new Error(`unexpected outcome ${trace.outcome}`);
   return trace.outcome === 'applied';
-}
-
-function loadErrors(text: string): string[] {
-  try {
-    compileYaml(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
 }
 
 describe('claim condition: equals', () => {

@@ -2,29 +2,10 @@
 // challenge, since no single credential change is known to satisfy them.
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../../src/authn/identity.js';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
-import { applyRule, evaluatePolicy, type CallerContext } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { applyWhen as apply, callerContext, compileYaml, loadErrors, policyWhen, requestWith, user } from '../../helpers/policy.js';
 
-function policyWhen(when: string) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}] }\n`);
-}
-
-async function apply(when: string, overrides: Partial<CallerContext>) {
-  return (await applyRule(policyWhen(when).rules[0]!, { ...callerContext({ identity: user('u'), ...overrides }), params: {} })).trace;
-}
-
-const headers = (entries: Record<string, string>) => ({ method: 'GET', path: '/', headers: new Map(Object.entries(entries)), clientAddress: '10.0.0.1' });
-
-function loadErrors(text: string): string[] {
-  try {
-    compileYaml(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
-}
+const headers = (entries: Record<string, string>) => requestWith(entries, '10.0.0.1');
 
 describe('not condition', () => {
   it('holds when the inner condition fails, and fails, saying so, when it holds', async () => {

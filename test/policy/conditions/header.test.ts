@@ -1,32 +1,11 @@
 // `header:` conditions on request headers: names are case-insensitive, values compare exactly;
 // keycard's own x-keycard-* headers can never be tested, since clients cannot send them through.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
-import { applyRule, evaluatePolicy } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { applyWhen, callerContext, compileYaml, holdsWhen, loadErrors, policyWhen, requestWith } from '../../helpers/policy.js';
 
-function policyWhen(when: string) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}] }\n`);
-}
-
-async function apply(when: string, headers: Record<string, string>) {
-  const request = { method: 'GET', path: '/', headers: new Map(Object.entries(headers)), clientAddress: '127.0.0.1' };
-  return (await applyRule(policyWhen(when).rules[0]!, { ...callerContext({ identity: user('u'), request }), params: {} })).trace;
-}
-
-async function holds(when: string, headers: Record<string, string>): Promise<boolean> {
-  return (await apply(when, headers)).outcome === 'applied';
-}
-
-function loadErrors(text: string): string[] {
-  try {
-    compileYaml(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
-}
+const apply = (when: string, headers: Record<string, string>) => applyWhen(when, { request: requestWith(headers, '127.0.0.1') });
+const holds = (when: string, headers: Record<string, string>) => holdsWhen(when, { request: requestWith(headers, '127.0.0.1') });
 
 describe('header condition', () => {
   it('equals: holds for the exact value, and explains an absent header', async () => {
@@ -74,7 +53,7 @@ describe('header condition', () => {
 
   it('needs no caller: an anonymous rule may test a header', async () => {
     const policy = compileYaml('service: s\nrules:\n  - { id: probe, effect: allow, anonymous: true, when: [{ header: { name: x-probe, equals: "1" } }] }\n');
-    const request = (headers: Record<string, string>) => callerContext({ request: { method: 'GET', path: '/', headers: new Map(Object.entries(headers)), clientAddress: undefined } });
+    const request = (headers: Record<string, string>) => callerContext({ request: requestWith(headers, undefined) });
     expect(await evaluatePolicy(policy, { method: 'GET', segments: [] }, request({ 'x-probe': '1' }))).toMatchObject({ allowed: true, rule: { id: 'probe' } });
     expect(await evaluatePolicy(policy, { method: 'GET', segments: [] }, request({}))).toMatchObject({ allowed: false, reason: 'authentication_required' });
   });

@@ -2,30 +2,18 @@
 // and features RE2 lacks (backreferences, lookaround) are load errors with a location. The
 // pattern must match the whole value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
-import { applyRule } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { holdsWhen, requestWith, whenErrors } from '../../helpers/policy.js';
 
-/** A policy whose one rule tests the x-v header with `matches: pattern` (YAML single-quoted). */
-function headerPolicy(pattern: string) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [{ header: { name: x-v, matches: '${pattern.replace(/'/g, "''")}' } }] }\n`);
+/** A condition testing the x-v header with `matches: pattern` (YAML single-quoted). */
+function headerMatches(pattern: string): string {
+  return `{ header: { name: x-v, matches: '${pattern.replace(/'/g, "''")}' } }`;
 }
 
 async function matches(pattern: string, value: string): Promise<boolean> {
-  const request = { method: 'GET', path: '/', headers: new Map([['x-v', value]]), clientAddress: undefined };
-  const { trace } = await applyRule(headerPolicy(pattern).rules[0]!, { ...callerContext({ identity: user('u'), request }), params: {} });
-  return trace.outcome === 'applied';
+  return holdsWhen(headerMatches(pattern), { request: requestWith({ 'x-v': value }, undefined) });
 }
 
-function loadErrors(pattern: string): string[] {
-  try {
-    headerPolicy(pattern);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
-}
+const loadErrors = (pattern: string) => whenErrors(headerMatches(pattern));
 
 describe('RE2 matching', () => {
   it('compiles a catastrophic-backtracking pattern and answers on a long non-matching input', async () => {

@@ -1,9 +1,10 @@
 // `relation: "TYPE:ID#RELATION"`: asks the relation checker whether the caller has the relation
 // on the object; `{param}` in the id is bound from the rule's path template.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
+import { formatConfigIssue } from '../../../src/errors.js';
 import type { RelationChecker } from '../../../src/policy/conditions/types.js';
 import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { configError } from '../../helpers/config-error.js';
 import { callerContext, compileYaml, user } from '../../helpers/policy.js';
 
 const relationSchema = { hasRelation: (type: string, relation: string) => type === 'order' && ['owner', 'viewer'].includes(relation), subjectType: 'user' };
@@ -13,13 +14,7 @@ function compile(rule: string) {
 }
 
 function loadErrors(rule: string): string[] {
-  try {
-    compile(rule);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
+  return configError(() => compile(rule), 'the policy loaded without error').issues.map(formatConfigIssue);
 }
 
 describe('relation condition', () => {

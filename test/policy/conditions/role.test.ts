@@ -1,27 +1,8 @@
 // `role:` conditions: any of the listed roles, held in the live store (never read from the token).
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../../src/authn/identity.js';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
-import { applyRule, evaluatePolicy, type CallerContext } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
-
-function ruleWhen(when: string, extra = '') {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}]${extra} }\n`).rules[0]!;
-}
-
-async function apply(when: string, caller: Partial<CallerContext>) {
-  return (await applyRule(ruleWhen(when), { ...callerContext(caller), params: {} })).trace;
-}
-
-function loadErrors(text: string): string[] {
-  try {
-    compileYaml(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
-}
+import { applyRule, evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { applyWhen as apply, callerContext, compileYaml, loadErrors, user } from '../../helpers/policy.js';
 
 const alice = user('alice');
 

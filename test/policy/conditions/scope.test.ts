@@ -2,15 +2,11 @@
 // string, RFC 8693/9068) or the `scp` claim (an array, or a string). A rule failing only on scope
 // is an insufficient_scope deny that names the missing scopes.
 import { describe, expect, it } from 'vitest';
-import { applyRule, evaluatePolicy, type CallerContext } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
-
-function policyWhen(when: string) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}] }\n`);
-}
+import { evaluatePolicy, type CallerContext } from '../../../src/policy/evaluate.js';
+import { applyWhen, callerContext, policyWhen, user } from '../../helpers/policy.js';
 
 async function apply(when: string, claims: Record<string, unknown>, overrides: Partial<CallerContext> = {}) {
-  return (await applyRule(policyWhen(when).rules[0]!, { ...callerContext({ identity: user('u', claims), ...overrides }), params: {} })).trace;
+  return applyWhen(when, { identity: user('u', claims), ...overrides });
 }
 
 describe('scope condition', () => {

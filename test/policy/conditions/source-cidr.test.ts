@@ -1,35 +1,12 @@
 // `sourceCidr:` conditions: the client address (see pipeline/client-address.ts) lies in one of
 // the ranges. IPv4, IPv6, and IPv4 peers seen as ::ffff:a.b.c.d on dual-stack sockets.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatConfigIssue } from '../../../src/errors.js';
-import { applyRule, evaluatePolicy } from '../../../src/policy/evaluate.js';
-import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { evaluatePolicy } from '../../../src/policy/evaluate.js';
+import { applyWhen, callerContext, compileYaml, holdsWhen, loadErrors, requestWith } from '../../helpers/policy.js';
 
-function policyWhen(when: string) {
-  return compileYaml(`service: s\nrules:\n  - { id: r, effect: allow, when: [${when}] }\n`);
-}
-
-function request(clientAddress: string | undefined) {
-  return { method: 'GET', path: '/', headers: new Map<string, string>(), clientAddress };
-}
-
-async function apply(when: string, clientAddress: string | undefined) {
-  return (await applyRule(policyWhen(when).rules[0]!, { ...callerContext({ identity: user('u'), request: request(clientAddress) }), params: {} })).trace;
-}
-
-async function holds(when: string, clientAddress: string | undefined): Promise<boolean> {
-  return (await apply(when, clientAddress)).outcome === 'applied';
-}
-
-function loadErrors(text: string): string[] {
-  try {
-    compileYaml(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map(formatConfigIssue);
-    throw error;
-  }
-  throw new Error('the policy loaded without error');
-}
+const request = (clientAddress: string | undefined) => requestWith({}, clientAddress);
+const apply = (when: string, clientAddress: string | undefined) => applyWhen(when, { request: request(clientAddress) });
+const holds = (when: string, clientAddress: string | undefined) => holdsWhen(when, { request: request(clientAddress) });
 
 describe('sourceCidr condition', () => {
   it('IPv4: holds inside the range, including both ends, and not outside it', async () => {

@@ -2,50 +2,24 @@
 // the resolver over the memory store, explained with the chain, and failing closed.
 import { describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../../src/authn/identity.js';
-import { ConfigError } from '../../../src/errors.js';
-import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { evaluatePolicy } from '../../../src/policy/evaluate.js';
 import { PolicySet } from '../../../src/policy/policy-set.js';
 import { RelationResolver } from '../../../src/policy/relations/resolver.js';
 import { RelationSchema } from '../../../src/policy/relations/schema.js';
 import { MemoryStore } from '../../../src/state/memory-store.js';
-import { parseTuple } from '../../../src/state/tuple.js';
+import { configError } from '../../helpers/config-error.js';
+import { authzInput, fixedIdentity, pipelineWith } from '../../helpers/pipeline.js';
 import { callerContext, compileYaml, user } from '../../helpers/policy.js';
+import { ORDER_RELATION_RULES, ORDER_RELATION_TYPES, ORDER_TUPLES, tuples } from '../../helpers/relations.js';
 
-const SCHEMA = new RelationSchema({
-  subjectType: 'user',
-  maxDepth: 8,
-  maxReads: 256,
-  types: {
-    group: { member: [] },
-    shop: { owner: [] },
-    order: { owner: [], shop: [], manager: ['shop->owner'], viewer: ['owner', 'manager'] },
-  },
-});
+const SCHEMA = new RelationSchema({ subjectType: 'user', maxDepth: 8, maxReads: 256, types: ORDER_RELATION_TYPES });
 
 const POLICY = `
 service: orders
-rules:
-  - id: support-read
-    effect: allow
-    match: { methods: [GET], paths: ["/orders/{id}"] }
-    when: [{ role: support }]
-  - id: read-own-order
-    effect: allow
-    match: { methods: [GET], paths: ["/orders/{id}"] }
-    when: [{ relation: "order:{id}#viewer" }]
-`;
+${ORDER_RELATION_RULES}`;
 
 function store(): MemoryStore {
-  const tuples = ['order:42#owner@user:alice', 'order:43#shop@shop:9', 'shop:9#owner@group:staff#member', 'group:staff#member@user:olga'];
-  return new MemoryStore(
-    [{ subject: 'sam', role: 'support' }],
-    tuples.map((text) => {
-      const parsed = parseTuple(text);
-      if (!parsed.ok) throw new Error(parsed.problem);
-      return parsed.value;
-    }),
-  );
+  return new MemoryStore([{ subject: 'sam', role: 'support' }], tuples(ORDER_TUPLES));
 }
 
 const policy = compileYaml(POLICY, [], 'orders.yaml', { relationSchema: SCHEMA });
@@ -59,13 +33,7 @@ function decide(path: string, subject?: string, roles: string[] = [], relations 
 }
 
 function compileErrors(text: string, schema?: RelationSchema): string[] {
-  try {
-    compileYaml(text, [], 'orders.yaml', schema ? { relationSchema: schema } : {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n');
-    throw error;
-  }
-  throw new Error('policy compiled without error');
+  return configError(() => compileYaml(text, [], 'orders.yaml', schema ? { relationSchema: schema } : {}), 'policy compiled without error').message.split('\n');
 }
 
 describe('relation condition', () => {
@@ -124,14 +92,14 @@ describe('relation condition', () => {
       }
     }
     const broken = new BrokenTuples();
-    const pipeline = new Pipeline({
+    const pipeline = pipelineWith({
       policies: () => new PolicySet([policy], 'v1'),
-      authenticator: { authenticate: async () => user('alice') },
+      authenticator: fixedIdentity(user('alice')),
       store: broken,
       relations: new RelationResolver(broken, SCHEMA),
       limits: { maxHeaders: 10, maxHeaderBytes: 1000 },
     });
-    const decision = await pipeline.decide({ method: 'GET', host: 'orders', path: '/orders/42', headers: new Map(), service: 'orders', source: {}, contextExtensions: {} });
+    const decision = await pipeline.decide(authzInput('orders', '/orders/42'));
     expect(decision).toMatchObject({ allowed: false, status: 503, reason: 'store_unavailable', detail: 'broken store: connection reset' });
   });
 });
@@ -141,11 +109,7 @@ describe('relation limits fail closed', () => {
   const deepSchema = new RelationSchema({ subjectType: 'user', maxDepth: 2, maxReads: 256, types: { group: { member: [] }, doc: { blocked: [] } } });
   const deepStore = new MemoryStore(
     [],
-    ['doc:1#blocked@group:g0#member', 'group:g0#member@group:g1#member', 'group:g1#member@group:g2#member', 'group:g2#member@user:bob'].map((text) => {
-      const parsed = parseTuple(text);
-      if (!parsed.ok) throw new Error(parsed.problem);
-      return parsed.value;
-    }),
+    tuples(['doc:1#blocked@group:g0#member', 'group:g0#member@group:g1#member', 'group:g1#member@group:g2#member', 'group:g2#member@user:bob']),
   );
   const relations = new RelationResolver(deepStore, deepSchema);
 
@@ -155,14 +119,8 @@ describe('relation limits fail closed', () => {
   ])('denies the request when a relation %s cannot be decided', async (_where, rules) => {
     const text = `service: docs\nrules:\n${rules}\n`;
     const guarded = compileYaml(text, [], 'docs.yaml', { relationSchema: deepSchema });
-    const pipeline = new Pipeline({
-      policies: () => new PolicySet([guarded], 'v1'),
-      authenticator: { authenticate: async () => user('bob') },
-      store: deepStore,
-      relations,
-      limits: { maxHeaders: 100, maxHeaderBytes: 10_000 },
-    });
-    const decision = await pipeline.decide({ method: 'GET', host: '', path: '/docs/1', headers: new Map(), service: 'docs', source: {}, contextExtensions: {} });
+    const pipeline = pipelineWith({ policies: () => new PolicySet([guarded], 'v1'), authenticator: fixedIdentity(user('bob')), store: deepStore, relations });
+    const decision = await pipeline.decide(authzInput('docs', '/docs/1', { host: '' }));
     expect(decision).toMatchObject({ allowed: false, status: 403, reason: 'relation_limit_reached' });
     expect(decision.detail).toContain('depth limit 2 reached');
   });

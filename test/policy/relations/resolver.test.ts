@@ -6,7 +6,7 @@ import { RelationResolver } from '../../../src/policy/relations/resolver.js';
 import { RelationSchema, type RelationSettings } from '../../../src/policy/relations/schema.js';
 import { MemoryStore } from '../../../src/state/memory-store.js';
 import type { StateStore } from '../../../src/state/store.js';
-import { parseTuple } from '../../../src/state/tuple.js';
+import { tuples as parseTuples } from '../../helpers/relations.js';
 
 const TYPES: RelationSettings['types'] = {
   group: { member: [] },
@@ -27,14 +27,7 @@ class CountingStore {
   private readonly store: MemoryStore;
 
   constructor(tuples: readonly string[]) {
-    this.store = new MemoryStore(
-      [],
-      tuples.map((text) => {
-        const parsed = parseTuple(text);
-        if (!parsed.ok) throw new Error(parsed.problem);
-        return parsed.value;
-      }),
-    );
+    this.store = new MemoryStore([], parseTuples(tuples));
   }
 
   subjectsOf(object: string, relation: string): Promise<readonly string[]> {

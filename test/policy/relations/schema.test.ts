@@ -2,8 +2,8 @@
 // a schema cannot catch by shape alone.
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../../src/config/settings.js';
-import { ConfigError } from '../../../src/errors.js';
 import { RelationSchema } from '../../../src/policy/relations/schema.js';
+import { configError } from '../../helpers/config-error.js';
 import { Workspace } from '../../helpers/workspace.js';
 
 let workspace: Workspace | undefined;
@@ -16,13 +16,7 @@ function settingsFile(text: string): string {
 
 function settingsErrors(text: string): string[] {
   const file = settingsFile(text);
-  try {
-    loadSettings(file);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.replaceAll(file, 'keycard.yaml').split('\n');
-    throw error;
-  }
-  throw new Error('settings loaded without error');
+  return configError(() => loadSettings(file), 'settings loaded without error').message.replaceAll(file, 'keycard.yaml').split('\n');
 }
 
 describe('relations settings', () => {
