@@ -31,6 +31,7 @@ export const DENY_REASONS = {
   token_not_yet_valid: { status: 401, message: 'the token is not yet valid', bearerError: 'invalid_token' },
   invalid_audience: { status: 401, message: 'the token audience does not match', bearerError: 'invalid_token' },
   invalid_claims: { status: 401, message: 'the token claims are invalid', bearerError: 'invalid_token' },
+  token_revoked: { status: 401, message: 'the token has been revoked', bearerError: 'invalid_token' },
   jwks_unavailable: { status: 503, message: 'the signing keys of the issuer are unavailable' },
   // Authorization.
   explicit_deny: { status: 403, message: 'access is denied by policy' },

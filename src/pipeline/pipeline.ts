@@ -5,14 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Authenticator } from '../authn/authenticator.js';
-import { ANONYMOUS } from '../authn/identity.js';
+import { ANONYMOUS, type AuthenticatedIdentity } from '../authn/identity.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext, type Evaluation } from '../policy/evaluate.js';
 import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import type { StateStore } from '../state/store.js';
+import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
 import { clientAddress } from './client-address.js';
 import { normalizeHost, normalizePath } from './normalize.js';
 import type { AuthzInput, Decision, Phase } from './types.js';
@@ -141,14 +141,20 @@ export class Pipeline {
     const identity = await this.deps.authenticator.authenticate((name) => input.headers.get(name), policy.issuers);
     lap('identity');
 
-    // 3. state
-    const roles = identity.authenticated ? await this.rolesFor(identity.subject, policy.service) : EMPTY_ROLES;
+    // 3. state: revocations and roles from the live store, never from the token
+    const reads = policy.storeReads;
+    let roles = EMPTY_ROLES;
+    if (identity.authenticated) {
+      await this.checkNotRevoked(identity, reads);
+      roles = await this.fromStore(() => this.deps.store.rolesFor(identity.subject, policy.service, reads));
+    }
+    const { relations } = this.deps;
     const caller: CallerContext = {
       identity,
       roles,
       request: { method: input.method, path: path.path, headers: input.headers, clientAddress: progress.clientAddress },
       now: this.now(),
-      relations: this.deps.relations,
+      relations: reads.maxStaleMs ? { check: (object, relation, subject) => relations.check(object, relation, subject, reads) } : relations,
     };
     progress.caller = caller;
     lap('state');
@@ -163,10 +169,24 @@ export class Pipeline {
     return { reason: evaluation.reason, detail: evaluation.allowed ? undefined : describeDeny(evaluation) };
   }
 
-  private async rolesFor(subject: string, service: string): Promise<ReadonlySet<string>> {
+  /** A revoked token (by jti, session or "all of the subject's tokens before T") is a 401. */
+  private async checkNotRevoked(identity: AuthenticatedIdentity, reads: ReadOptions): Promise<void> {
+    const { claims } = identity;
+    const token: TokenFacts = {
+      subject: identity.subject,
+      ...(typeof claims.jti === 'string' && { jti: claims.jti }),
+      ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
+      ...(typeof claims.sid === 'string' && { sid: claims.sid }),
+    };
+    const revocation = await this.fromStore(() => this.deps.store.revocationFor(token, reads));
+    if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
+  }
+
+  private async fromStore<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await this.deps.store.rolesFor(subject, service);
+      return await read();
     } catch (error) {
+      if (error instanceof DenyError) throw error;
       throw new DenyError('store_unavailable', `${this.deps.store.kind} store: ${(error as Error).message}`);
     }
   }

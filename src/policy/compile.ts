@@ -54,6 +54,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     rules,
     index: new RuleIndex(rules),
     forward: spec.forward,
+    storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
     recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
   };
 }

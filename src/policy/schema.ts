@@ -1,5 +1,6 @@
 // The YAML form of a service policy file. See README "Policy reference".
 import { z } from 'zod';
+import { durationMs } from '../config/duration.js';
 import { conditionSchema } from './conditions/schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
@@ -40,6 +41,10 @@ export const policySchema = z.strictObject({
     .strictObject({ issuers: z.array(z.string().min(1)).min(1).optional() })
     .default({}),
   rules: z.array(ruleSchema).default([]),
+  /** When the live store fails: deny (fail-closed), or answer from cached state up to maxStale old. */
+  store: z
+    .strictObject({ onError: z.enum(['fail-closed', 'serve-stale']).default('fail-closed'), maxStale: durationMs.default(60_000) })
+    .default({ onError: 'fail-closed', maxStale: 60_000 }),
   forward: z
     .strictObject({ identityHeaders: z.boolean().default(true), permissionsHeader: z.boolean().default(false) })
     .default({ identityHeaders: true, permissionsHeader: false }),

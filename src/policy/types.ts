@@ -1,4 +1,5 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
+import type { ReadOptions } from '../state/store.js';
 import type { Condition } from './conditions/types.js';
 import type { PathTemplate } from './path-template.js';
 import type { RuleIndex } from './rule-index.js';
@@ -50,6 +51,8 @@ export interface CompiledPolicy {
   /** Finds the rules that can match a method and path without scanning them all. */
   readonly index: RuleIndex;
   readonly forward: ForwardSettings;
+  /** How reads of live state behave when the store fails: maxStaleMs 0 is fail-closed. */
+  readonly storeReads: ReadOptions;
   /** Claims and headers its conditions read, recorded in the audit log for replay. */
   readonly recorded: { readonly claims: readonly string[]; readonly headers: readonly string[] };
 }

@@ -1,6 +1,6 @@
 // The embedded default store: process memory, seeded from the seed file. Changes are live for
 // this process only; use the Redis store to share state between replicas.
-import type { RelationTuple, RoleBinding, StateStore, TupleFilter } from './store.js';
+import { revocationApplies, type RelationTuple, type Revocation, type RoleBinding, type StateChange, type StateStore, type StoreHealth, type TokenFacts, type TupleFilter } from './store.js';
 import { tupleProblem } from './tuple.js';
 
 const GLOBAL = '';
@@ -12,8 +12,13 @@ export class MemoryStore implements StateStore {
   /** Tuples indexed both ways: object → relation → subjects, and subject → object → relations. */
   private readonly byObject = new Map<string, Map<string, Set<string>>>();
   private readonly bySubject = new Map<string, Map<string, Set<string>>>();
+  /** Revocations by kind and id; a subject keeps the latest `before`. */
+  private readonly revocations = new Map<Revocation['kind'], Map<string, Revocation>>([['token', new Map()], ['subject', new Map()], ['session', new Map()]]);
+  private readonly listeners: ((change: StateChange) => void)[] = [];
+  private readonly now: () => number;
 
-  constructor(bindings: readonly RoleBinding[] = [], tuples: readonly RelationTuple[] = []) {
+  constructor(bindings: readonly RoleBinding[] = [], tuples: readonly RelationTuple[] = [], now: () => number = Date.now) {
+    this.now = now;
     for (const binding of bindings) this.addBinding(binding);
     for (const tuple of tuples) this.insertTuple(tuple);
   }
@@ -30,10 +35,12 @@ export class MemoryStore implements StateStore {
 
   async grantRole(binding: RoleBinding): Promise<void> {
     this.addBinding(binding);
+    this.emit({ kind: 'roles', subject: binding.subject });
   }
 
   async revokeRole({ subject, role, service }: RoleBinding): Promise<void> {
     this.roles.get(subject)?.get(service ?? GLOBAL)?.delete(role);
+    this.emit({ kind: 'roles', subject });
   }
 
   async listRoleBindings(subject?: string): Promise<readonly RoleBinding[]> {
@@ -54,11 +61,13 @@ export class MemoryStore implements StateStore {
 
   async addTuple(tuple: RelationTuple): Promise<void> {
     this.insertTuple(tuple);
+    this.emit({ kind: 'tuples', object: tuple.object, relation: tuple.relation });
   }
 
   async removeTuple({ object, relation, subject }: RelationTuple): Promise<void> {
     if (!removeFrom(this.byObject, object, relation, subject)) return;
     removeFrom(this.bySubject, subject, object, relation);
+    this.emit({ kind: 'tuples', object, relation });
   }
 
   async listTuples({ object, relation, subject }: TupleFilter = {}): Promise<readonly RelationTuple[]> {
@@ -78,7 +87,49 @@ export class MemoryStore implements StateStore {
     return out;
   }
 
+  async revoke(revocation: Revocation): Promise<void> {
+    const byId = this.revocations.get(revocation.kind)!;
+    const existing = byId.get(revocation.id);
+    byId.set(revocation.id, existing ? mergeRevocations(existing, revocation) : revocation);
+    this.emit({ kind: 'revocation', revocation });
+  }
+
+  async revocationFor(token: TokenFacts): Promise<Revocation | undefined> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const candidates = [
+      token.jti === undefined ? undefined : this.revocations.get('token')!.get(token.jti),
+      token.sid === undefined ? undefined : this.revocations.get('session')!.get(token.sid),
+      this.revocations.get('subject')!.get(token.subject),
+    ];
+    return candidates.find((revocation) => revocation !== undefined && revocationApplies(revocation, token, nowSeconds));
+  }
+
+  async listRevocations(): Promise<readonly Revocation[]> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const out: Revocation[] = [];
+    for (const byId of this.revocations.values()) {
+      for (const [id, revocation] of byId) {
+        // Expired entries can match no valid token any more: drop them as they are found.
+        if (revocation.expiresAt <= nowSeconds) byId.delete(id);
+        else out.push(revocation);
+      }
+    }
+    return out;
+  }
+
+  onChange(listener: (change: StateChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  health(): StoreHealth {
+    return { healthy: true };
+  }
+
   async close(): Promise<void> {}
+
+  private emit(change: StateChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
 
   private insertTuple(tuple: RelationTuple): void {
     const problem = tupleProblem(tuple);
@@ -98,6 +149,12 @@ export class MemoryStore implements StateStore {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** Two revocations of the same subject/token/session: the wider one (latest `before`, latest expiry). */
+export function mergeRevocations(a: Revocation, b: Revocation): Revocation {
+  const before = a.before === undefined || b.before === undefined ? undefined : Math.max(a.before, b.before);
+  return { kind: a.kind, id: a.id, ...(before !== undefined && { before }), expiresAt: Math.max(a.expiresAt, b.expiresAt) };
+}
 
 type Index = Map<string, Map<string, Set<string>>>;
 

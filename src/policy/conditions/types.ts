@@ -1,6 +1,7 @@
 // What a rule condition is, what it can see at request time, and what it can learn at load time.
 import type { Identity } from '../../authn/identity.js';
 import type { ConfigIssue } from '../../errors.js';
+import type { ReadOptions } from '../../state/store.js';
 import type { Params } from '../path-template.js';
 
 /** The request as conditions see it. */
@@ -16,7 +17,8 @@ export interface RequestContext {
 
 /** Answers "does `subject` have `relation` on `object`?" from the live store (ReBAC). */
 export interface RelationChecker {
-  check(object: string, relation: string, subject: string): Promise<RelationAnswer>;
+  /** `options`: how stale a cached store answer may be when the store fails (per service). */
+  check(object: string, relation: string, subject: string, options?: ReadOptions): Promise<RelationAnswer>;
 }
 
 export interface RelationAnswer {

@@ -7,7 +7,7 @@
 // the current path is not entered again, so cycles end. A grant returns the chain of usersets that granted it, from the
 // subject to the asked relation: ["user:alice", "group:eng#member", "doc:1#viewer"].
 import { DenyError } from '../../errors.js';
-import type { StateStore } from '../../state/store.js';
+import type { ReadOptions, StateStore } from '../../state/store.js';
 import { parseObjectRef, parseSubjectRef } from '../../state/tuple.js';
 import type { RelationAnswer, RelationChecker } from '../conditions/types.js';
 import type { RelationSchema, Rewrite } from './schema.js';
@@ -21,7 +21,7 @@ export class RelationResolver implements RelationChecker {
     private readonly schema: RelationSchema,
   ) {}
 
-  async check(object: string, relation: string, subject: string): Promise<RelationAnswer> {
+  async check(object: string, relation: string, subject: string, options?: ReadOptions): Promise<RelationAnswer> {
     const objectRef = parseObjectRef(object);
     if (!objectRef.ok) return { ok: false, detail: objectRef.problem };
     const subjectRef = parseSubjectRef(subject);
@@ -32,7 +32,7 @@ export class RelationResolver implements RelationChecker {
     if (!this.schema.hasRelation(objectRef.value.type, relation)) {
       return { ok: false, detail: `relation "${objectRef.value.type}#${relation}" is not declared` };
     }
-    const search = new Search(this.store, this.schema, subject);
+    const search = new Search(this.store, this.schema, subject, options);
     let chain: readonly string[] | undefined;
     try {
       chain = await search.member(object, objectRef.value.type, relation, 1);
@@ -73,6 +73,7 @@ class Search {
     private readonly store: Pick<StateStore, 'kind' | 'subjectsOf'>,
     private readonly schema: RelationSchema,
     private readonly subject: string,
+    private readonly options: ReadOptions | undefined,
   ) {}
 
   /** The chain from the subject's first userset to `object#relation`, or undefined. */
@@ -138,7 +139,7 @@ class Search {
     this.reads++;
     let subjects: readonly string[];
     try {
-      subjects = await this.store.subjectsOf(object, relation);
+      subjects = await this.store.subjectsOf(object, relation, this.options);
     } catch (error) {
       throw new DenyError('store_unavailable', `${this.store.kind} store: ${(error as Error)?.message ?? String(error)}`);
     }
