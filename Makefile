@@ -7,8 +7,8 @@ NODE_MODULES := node_modules/.package-lock.json
 PROTO_OUT    := src/protocol/generated/keycard.binpb
 CONFIG       ?= examples/keycard.yaml
 
-# Debian packages the tests use: an independent gRPC client (python grpcio) and redis-server.
-SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server
+# Debian packages the tests use: an independent gRPC client (python grpcio), redis-server, nginx.
+SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server nginx=nginx
 
 .PHONY: help install system-deps proto build run try test typecheck lint unit bench-micro clean
 

@@ -10,7 +10,8 @@ for pair in "$@"; do
   package=${pair#*=}
   case "$check" in
     py:*) /usr/bin/python3 -c "import ${check#py:}" 2>/dev/null && continue ;;
-    *) command -v "$check" >/dev/null 2>&1 && continue ;;
+    # Daemons such as nginx live in /usr/sbin, which a non-root PATH may lack.
+    *) { command -v "$check" || [ -x "/usr/sbin/$check" ]; } >/dev/null 2>&1 && continue ;;
   esac
   missing+=("$package")
 done

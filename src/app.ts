@@ -12,6 +12,7 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { PolicySource } from './policy/policy-source.js';
 import { AdminServer, type Readiness } from './server/admin-server.js';
 import { GrpcServer } from './server/grpc-server.js';
+import { HttpCheckServer } from './server/http-check-server.js';
 import type { RelationChecker } from './policy/conditions/types.js';
 import { relationChecker } from './policy/relations/resolver.js';
 import { RelationSchema } from './policy/relations/schema.js';
@@ -21,6 +22,8 @@ import type { StateStore } from './state/store.js';
 export interface RunningPorts {
   readonly grpc: number;
   readonly admin: number;
+  /** The HTTP check listener's port, when `http` is configured. */
+  readonly http?: number;
 }
 
 export class Keycard {
@@ -35,6 +38,7 @@ export class Keycard {
   private readonly audit: AuditLog;
   private readonly grpc: GrpcServer;
   private readonly admin: AdminServer;
+  private readonly httpCheck: HttpCheckServer | undefined;
 
   constructor(
     private readonly settings: Settings,
@@ -93,16 +97,17 @@ export class Keycard {
       logger: this.logger,
     });
     this.admin = new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness() });
+    this.httpCheck = settings.http && new HttpCheckServer({ listen: settings.http.listen, pipeline: this.pipeline, logger: this.logger });
   }
 
   /** Loads policies and keys, then listens. Serves (and reports not ready) even when loading failed. */
   async start(): Promise<RunningPorts> {
     await this.load();
-    const [grpc, admin] = await Promise.all([this.grpc.start(), this.admin.start()]);
+    const [grpc, admin, http] = await Promise.all([this.grpc.start(), this.admin.start(), this.httpCheck?.start()]);
     this.updateServing();
     const readiness = this.readiness();
-    this.logger.info({ grpcPort: grpc, adminPort: admin, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
-    return { grpc, admin };
+    this.logger.info({ grpcPort: grpc, adminPort: admin, httpPort: http, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
+    return { grpc, admin, ...(http !== undefined && { http }) };
   }
 
   /**
@@ -132,7 +137,7 @@ export class Keycard {
   async stop(): Promise<void> {
     this.policies.close();
     for (const issuer of this.issuers) issuer.keys.stop();
-    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin.stop()]);
+    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin.stop(), this.httpCheck?.stop()]);
     await this.store.close();
     this.audit.flush();
   }

@@ -7,16 +7,17 @@ import { configPath, UsageError } from './usage.js';
 export async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, 'grpc-listen': { type: 'string' }, 'admin-listen': { type: 'string' } },
+    options: { config: { type: 'string' }, 'grpc-listen': { type: 'string' }, 'admin-listen': { type: 'string' }, 'http-listen': { type: 'string' } },
   });
   const settings = loadSettings(configPath(values.config), {
     grpcListen: listenFlag('--grpc-listen', values['grpc-listen']),
     adminListen: listenFlag('--admin-listen', values['admin-listen']),
+    httpListen: listenFlag('--http-listen', values['http-listen']),
   });
   const keycard = new Keycard(settings);
   const ports = await keycard.start();
   // A line for people and for scripts that wait for the ports (tests start keycard on port 0).
-  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, ready: keycard.readiness().ready }));
+  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, ready: keycard.readiness().ready }));
 
   let stopping = false;
   const shutdown = (signal: string) => {

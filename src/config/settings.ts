@@ -51,6 +51,8 @@ const settingsSchema = z.strictObject({
       maxMessageBytes: z.number().int().positive().default(4 * 1024 * 1024),
     })
     .default({ listen: { host: '0.0.0.0', port: 9001 }, maxMessageBytes: 4 * 1024 * 1024 }),
+  /** The HTTP check mode (Envoy http_service, nginx auth_request, Traefik forwardAuth); off when absent. */
+  http: z.strictObject({ listen: listenAddress }).optional(),
   admin: z
     .strictObject({ listen: listenAddress.default({ host: '0.0.0.0', port: 9090 }) })
     .default({ listen: { host: '0.0.0.0', port: 9090 } }),
@@ -113,6 +115,7 @@ export interface Settings extends RawSettings {
 export interface SettingsOverrides {
   readonly grpcListen?: ListenAddress;
   readonly adminListen?: ListenAddress;
+  readonly httpListen?: ListenAddress;
 }
 
 export function loadSettings(file: string, overrides: SettingsOverrides = {}): Settings {
@@ -134,6 +137,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     file,
     grpc: { ...data.grpc, listen: overrides.grpcListen ?? data.grpc.listen },
     admin: { ...data.admin, listen: overrides.adminListen ?? data.admin.listen },
+    http: overrides.httpListen ? { listen: overrides.httpListen } : data.http,
     issuers: data.issuers.map((issuer) => ({ ...issuer, ...(issuer.jwksFile && { jwksFile: inBase(issuer.jwksFile) }) })),
     policies: { ...data.policies, dir: inBase(data.policies.dir) },
     store: data.store.seedFile ? { ...data.store, seedFile: inBase(data.store.seedFile) } : data.store,

@@ -17,6 +17,8 @@ export interface KeycardProcess {
   readonly adminPort: number;
   readonly grpcAddress: string;
   readonly adminUrl: string;
+  /** The HTTP check mode's URL, when the settings configure `http`. */
+  readonly httpUrl?: string;
   /** Everything written to stderr so far (structured logs). */
   stderr(): string;
   /** Sends a signal and resolves with the exit code. */
@@ -31,13 +33,13 @@ export async function startKeycard(configFile: string, extraArgs: string[] = [])
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const ports = await new Promise<{ grpcPort: number; adminPort: number }>((resolve, reject) => {
+  const ports = await new Promise<{ grpcPort: number; adminPort: number; httpPort?: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`keycard did not start in time:\n${stderr}`)), 15_000);
     void exited.then((code) => reject(new Error(`keycard exited with ${code} before listening:\n${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.includes('"keycard listening"')) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { grpcPort: number; adminPort: number });
+      resolve(JSON.parse(line) as { grpcPort: number; adminPort: number; httpPort?: number });
     });
   });
 
@@ -46,6 +48,7 @@ export async function startKeycard(configFile: string, extraArgs: string[] = [])
     ...ports,
     grpcAddress: `127.0.0.1:${ports.grpcPort}`,
     adminUrl: `http://127.0.0.1:${ports.adminPort}`,
+    ...(ports.httpPort !== undefined && { httpUrl: `http://127.0.0.1:${ports.httpPort}` }),
     stderr: () => stderr,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
