@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'src/protocol/generated/**', 'node_modules/**', 'proto/vendor/**', 'build/**'] },
+  { ignores: ['dist/**', 'src/protocol/generated/**', 'node_modules/**', 'proto/vendor/**', 'build/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

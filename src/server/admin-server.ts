@@ -1,9 +1,9 @@
 // The admin HTTP listener: /metrics (Prometheus), /healthz (the process is alive), /readyz
-// (policies and keys are loaded; otherwise 503 with the reasons).
+// (policies and keys are loaded; otherwise 503 with the reasons). In cluster mode the primary
+// serves it, with the workers' metrics added up and their readiness.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../config/listen-address.js';
+import { listenOn } from './listen.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -11,10 +11,18 @@ export interface Readiness {
   readonly problems: readonly string[];
 }
 
+/** A prom-client Registry, or anything else that renders metrics in a Prometheus format. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface AdminServerOptions {
   readonly listen: ListenAddress;
-  readonly registry: Registry;
-  readonly readiness: () => Readiness;
+  readonly registry: MetricsSource;
+  readonly readiness: () => Readiness | Promise<Readiness>;
+  /** /healthz: 503 with the problems when this says not alive; always alive without it. */
+  readonly liveness?: () => Readiness;
 }
 
 export class AdminServer {
@@ -31,11 +39,7 @@ export class AdminServer {
   }
 
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
+    return listenOn(this.server, this.options.listen);
   }
 
   async stop(): Promise<void> {
@@ -51,10 +55,14 @@ export class AdminServer {
     switch (path) {
       case '/metrics':
         return send(response, 200, this.options.registry.contentType, await this.options.registry.metrics());
-      case '/healthz':
-        return send(response, 200, 'text/plain', 'ok\n');
+      case '/healthz': {
+        const alive = this.options.liveness?.() ?? { ready: true, problems: [] };
+        return alive.ready
+          ? send(response, 200, 'text/plain', 'ok\n')
+          : send(response, 503, 'application/json', `${JSON.stringify({ alive: false, problems: alive.problems }, null, 2)}\n`);
+      }
       case '/readyz': {
-        const { ready, problems } = this.options.readiness();
+        const { ready, problems } = await this.options.readiness();
         return ready
           ? send(response, 200, 'text/plain', 'ready\n')
           : send(response, 503, 'application/json', `${JSON.stringify({ ready: false, problems }, null, 2)}\n`);

@@ -2,10 +2,11 @@
 // Check always answers with a CheckResponse; an unexpected failure becomes a deny response, never
 // a gRPC error status (Envoy could treat that as "keycard unavailable" and, with
 // failure_mode_allow, let the request through).
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { ListenAddress } from '../config/listen-address.js';
 import { formatListenAddress } from '../config/listen-address.js';
+import { removeStaleSocket } from './listen.js';
 import type { Logger } from '../log/logger.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { checkRequestToInput } from '../protocol/check-request.js';
@@ -23,16 +24,21 @@ export interface GrpcServerOptions {
   readonly logger: Logger;
 }
 
+/** The grpc-js server options keycard runs with (the benchmark's bare handler uses them too). */
+export function grpcServerOptions(maxMessageBytes: number): ChannelOptions {
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.keepalive_permit_without_calls': 1,
+  };
+}
+
 export class GrpcServer {
   private readonly server: Server;
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING' });
   private boundPort = 0;
 
   constructor(private readonly options: GrpcServerOptions) {
-    this.server = new Server({
-      'grpc.max_receive_message_length': options.maxMessageBytes,
-      'grpc.keepalive_permit_without_calls': 1,
-    });
+    this.server = new Server(grpcServerOptions(options.maxMessageBytes));
     this.server.addService(authorizationService().service, { Check: this.check });
     this.health.addToServer(this.server);
   }
@@ -43,6 +49,7 @@ export class GrpcServer {
 
   async start(): Promise<number> {
     const address = formatListenAddress(this.options.listen);
+    if (this.options.listen.socket !== undefined) removeStaleSocket(this.options.listen.socket);
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
     );

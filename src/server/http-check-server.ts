@@ -1,8 +1,8 @@
 // The HTTP check listener: the same decisions as gRPC Check, for proxies that authorize with an
 // HTTP sub-request. Any failure still answers (403), never leaves the proxy waiting.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/listen-address.js';
+import { listenOn } from './listen.js';
 import type { Logger } from '../log/logger.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { decisionToHttpAnswer, subRequestToInput } from '../protocol/http-check.js';
@@ -25,11 +25,7 @@ export class HttpCheckServer {
   }
 
   async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
+    return listenOn(this.server, this.options.listen);
   }
 
   /** Stops accepting and lets in-flight checks finish. */
