@@ -23,17 +23,21 @@ export function checkSeedTuples(source: YamlSource, tuples: readonly RelationTup
   const issues: ConfigIssue[] = [];
   const hint = relations ? '' : ' (the settings file has no "relations" section)';
   tuples.forEach((tuple, index) => {
-    const object = parseObjectRef(tuple.object);
-    const subject = parseSubjectRef(tuple.subject);
-    const undeclared = [
-      object.ok && !relations?.hasRelation(object.value.type, tuple.relation) ? `${object.value.type}#${tuple.relation}` : undefined,
-      subject.ok && subject.value.relation !== undefined && !relations?.hasRelation(subject.value.type, subject.value.relation)
-        ? `${subject.value.type}#${subject.value.relation}`
-        : undefined,
-    ].filter((name) => name !== undefined);
-    for (const name of undeclared) {
+    for (const name of undeclaredRelations(tuple, relations)) {
       issues.push(source.issue('unknown_relation', ['tuples', index], `relation "${name}" is not declared in the relation schema${hint}`));
     }
   });
   if (issues.length > 0) throw new ConfigError(issues);
+}
+
+/** The relations a tuple names (`type#relation`, its own and a userset subject's) that the schema does not declare. */
+export function undeclaredRelations(tuple: RelationTuple, relations: RelationSchemaView | undefined): string[] {
+  const object = parseObjectRef(tuple.object);
+  const subject = parseSubjectRef(tuple.subject);
+  return [
+    object.ok && !relations?.hasRelation(object.value.type, tuple.relation) ? `${object.value.type}#${tuple.relation}` : undefined,
+    subject.ok && subject.value.relation !== undefined && !relations?.hasRelation(subject.value.type, subject.value.relation)
+      ? `${subject.value.type}#${subject.value.relation}`
+      : undefined,
+  ].filter((name) => name !== undefined);
 }
