@@ -16,14 +16,22 @@ import { HttpCheckServer } from './server/http-check-server.js';
 import type { RelationChecker } from './policy/conditions/types.js';
 import { relationChecker } from './policy/relations/resolver.js';
 import { RelationSchema } from './policy/relations/schema.js';
-import { createStore } from './state/create-store.js';
+import { createServingStore } from './state/create-store.js';
 import type { StateStore } from './state/store.js';
 
 export interface RunningPorts {
   readonly grpc: number;
-  readonly admin: number;
+  /** Absent when the admin port is left to a cluster primary. */
+  readonly admin?: number;
   /** The HTTP check listener's port, when `http` is configured. */
   readonly http?: number;
+}
+
+export interface KeycardOptions {
+  /** Serve the admin port (metrics, healthz, readyz). A cluster worker leaves it to the primary. Default true. */
+  readonly admin?: boolean;
+  /** Several processes write to the same stdout/stderr (cluster workers): keep each audit write whole. */
+  readonly sharedOutput?: boolean;
 }
 
 export class Keycard {
@@ -37,18 +45,19 @@ export class Keycard {
   private readonly issuers: Issuer[];
   private readonly audit: AuditLog;
   private readonly grpc: GrpcServer;
-  private readonly admin: AdminServer;
+  private readonly admin: AdminServer | undefined;
   private readonly httpCheck: HttpCheckServer | undefined;
 
   constructor(
     private readonly settings: Settings,
     logger?: Logger,
+    options: KeycardOptions = {},
   ) {
     this.logger = logger ?? createLogger(settings.log.level);
     this.metrics = new Metrics((service) => this.policies.current?.has(service) ?? false);
-    this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc() });
+    this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc(), sharedOutput: options.sharedOutput ?? false });
     const relationSchema = RelationSchema.fromSettings(settings.relations);
-    this.store = createStore(settings.store, relationSchema);
+    this.store = createServingStore(settings.store, relationSchema, this.logger, this.metrics.store);
     this.relations = relationChecker(this.store, relationSchema);
     this.issuers = settings.issuers.map((issuer) => ({
       settings: issuer,
@@ -65,6 +74,7 @@ export class Keycard {
     const authenticator = new Authenticator(this.issuers, new TokenCache(settings.jwt.cacheSize, settings.jwt.cacheMaxTtl), {
       clockSkewMs: settings.jwt.clockSkew,
       maxTokenBytes: settings.jwt.maxTokenBytes,
+      maxTokenLifetimeMs: settings.jwt.maxTokenLifetime,
       onCacheLookup: (hit) => (hit ? this.metrics.tokenCacheHits : this.metrics.tokenCacheMisses).inc(),
     });
     this.policies = new PolicySource({
@@ -96,18 +106,19 @@ export class Keycard {
       pipeline: this.pipeline,
       logger: this.logger,
     });
-    this.admin = new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness() });
+    this.admin =
+      options.admin === false ? undefined : new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness() });
     this.httpCheck = settings.http && new HttpCheckServer({ listen: settings.http.listen, pipeline: this.pipeline, logger: this.logger });
   }
 
   /** Loads policies and keys, then listens. Serves (and reports not ready) even when loading failed. */
   async start(): Promise<RunningPorts> {
     await this.load();
-    const [grpc, admin, http] = await Promise.all([this.grpc.start(), this.admin.start(), this.httpCheck?.start()]);
+    const [grpc, admin, http] = await Promise.all([this.grpc.start(), this.admin?.start(), this.httpCheck?.start()]);
     this.updateServing();
     const readiness = this.readiness();
     this.logger.info({ grpcPort: grpc, adminPort: admin, httpPort: http, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
-    return { grpc, admin, ...(http !== undefined && { http }) };
+    return { grpc, ...(admin !== undefined && { admin }), ...(http !== undefined && { http }) };
   }
 
   /**
@@ -121,7 +132,11 @@ export class Keycard {
     return this.readiness();
   }
 
-  readiness(): Readiness {
+  /**
+   * Ready when policies and every issuer's keys are loaded and, unless `store` is false, the live
+   * store is healthy (a memory store always is). /readyz shows all of it.
+   */
+  readiness({ store = true }: { store?: boolean } = {}): Readiness {
     const problems: string[] = [];
     const policyError = this.policies.lastError;
     if (!this.policies.current) {
@@ -130,6 +145,8 @@ export class Keycard {
     for (const issuer of this.issuers) {
       if (!issuer.keys.ready) problems.push(`issuer ${issuer.settings.name}: signing keys not loaded`);
     }
+    const health = store ? this.store.health() : { healthy: true };
+    if (!health.healthy) problems.push(`store ${this.store.kind}: ${health.detail ?? 'unhealthy'}`);
     return { ready: problems.length === 0, problems };
   }
 
@@ -137,13 +154,15 @@ export class Keycard {
   async stop(): Promise<void> {
     this.policies.close();
     for (const issuer of this.issuers) issuer.keys.stop();
-    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin.stop(), this.httpCheck?.stop()]);
+    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop()]);
     await this.store.close();
     this.audit.flush();
   }
 
   private updateServing(): void {
-    this.grpc?.setServing(this.readiness().ready ? 'SERVING' : 'NOT_SERVING');
+    // gRPC health says whether keycard can decide at all. With the store down it still answers
+    // (stale where a policy allows it, else 503 store_unavailable), so store health is left out.
+    this.grpc?.setServing(this.readiness({ store: false }).ready ? 'SERVING' : 'NOT_SERVING');
   }
 }
 

@@ -1,32 +1,51 @@
 // The audit log: one JSON line per decision, explaining it (who, what, which rule, why). Written
-// through an asynchronous buffered stream that drops, and counts, lines rather than block
-// requests when the sink cannot keep up.
-import { pino, type Logger } from 'pino';
+// through an asynchronous buffered sink that drops, and counts, lines rather than block
+// requests when the output cannot keep up. Lines have pino's shape (level, time, fields, msg).
 import { decisionLabel, type AuthzInput, type Decision } from '../pipeline/types.js';
+import { LineSink } from './line-sink.js';
 
 export interface AuditOptions {
   /** `stdout`, `stderr`, `off` or a file path. */
   readonly output: string;
   readonly onDrop?: () => void;
+  /**
+   * Other processes write to the same stdout/stderr (cluster workers): every write is whole lines
+   * of at most PIPE_BUF bytes, which a pipe never interleaves with another writer's.
+   */
+  readonly sharedOutput?: boolean;
 }
 
+/** pino's number for level info. */
+const INFO_LEVEL = 30;
+
+/** Linux's PIPE_BUF: a write of at most this many bytes to a pipe is atomic. */
+const PIPE_BUF = 4096;
+
 /** At most this much audit text waits in memory; past it lines are dropped. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const MAX_BUFFERED_CHARS = 8 * 1024 * 1024;
+/** A write starts once this much waits; the rest is written within a second. */
+const BATCH_CHARS = 64 * 1024;
 
 export class AuditLog {
-  private readonly logger: Logger | undefined;
-  private readonly destination: ReturnType<typeof pino.destination> | undefined;
+  private readonly sink: LineSink | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(options: AuditOptions) {
     if (options.output === 'off') return;
     const dest = options.output === 'stdout' ? 1 : options.output === 'stderr' ? 2 : options.output;
-    this.destination = pino.destination({ dest, sync: false, minLength: 4096, maxLength: MAX_BUFFERED_BYTES, mkdir: true });
-    if (options.onDrop) this.destination.on('drop', options.onDrop);
+    const shared = options.sharedOutput === true && typeof dest === 'number';
+    this.sink = new LineSink({
+      dest,
+      batchChars: BATCH_CHARS,
+      maxBufferedChars: MAX_BUFFERED_CHARS,
+      ...(shared && { maxWriteBytes: PIPE_BUF }),
+      ...(options.onDrop && { onDrop: options.onDrop }),
+      onError: (error) => process.emitWarning(`audit log write failed, lines lost: ${error.message}`),
+    });
     // Lines are batched for throughput but never wait more than a second to be written.
-    this.flushTimer = setInterval(() => this.destination?.flush(), 1000);
+    this.flushTimer = setInterval(() => this.sink?.flush(), 1000);
     this.flushTimer.unref();
-    this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
   }
 
   /**
@@ -34,10 +53,12 @@ export class AuditLog {
    *   `keycard replay` can decide the request again under another policy.
    */
   decision(decision: Decision, input: AuthzInput, recorded?: RecordedFields): void {
-    if (!this.logger) return;
+    if (!this.sink) return;
     const { identity } = decision;
-    this.logger.info(
-      {
+    this.sink.write(
+      `${JSON.stringify({
+        level: INFO_LEVEL,
+        time: new Date().toISOString(),
         type: 'decision',
         decision_id: decision.id,
         request_id: input.requestId,
@@ -62,20 +83,49 @@ export class AuditLog {
         detail: decision.detail,
         policy_version: decision.policyVersion,
         latency_ms: Number(decision.durationMs.toFixed(3)),
-      },
-      'decision',
+        msg: 'decision',
+      })}\n`,
     );
+  }
+
+  /** A change to the live state (`keycard roles|revoke|tuples`): who changed what, in which store. */
+  stateChange(change: StateChangeRecord): void {
+    const { actor, action, target, store } = change;
+    this.sink?.write(`${JSON.stringify({ level: INFO_LEVEL, time: new Date().toISOString(), type: 'state_change', actor, action, target, store, msg: 'state_change' })}\n`);
+  }
+
+  /**
+   * Writes everything buffered, closes the sink and resolves once the lines are out. For short
+   * processes (the CLI): unlike flush(), it also waits for a file that is still being opened.
+   */
+  close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    this.closing ??= this.sink?.close() ?? Promise.resolve();
+    return this.closing;
   }
 
   /** Writes what is buffered and stops the periodic flush; call before exit. */
   flush(): void {
     clearInterval(this.flushTimer);
     try {
-      this.destination?.flushSync();
+      this.sink?.flushSync();
     } catch {
-      // Nothing buffered or the stream is not ready yet: nothing to lose.
+      // The output is gone (a closed pipe): nothing more can be written.
     }
   }
+}
+
+/** What `keycard roles|revoke|tuples` changed: an operator action on the live state. */
+export type StateAction = 'roles.grant' | 'roles.revoke' | 'revoke.token' | 'revoke.subject' | 'revoke.session' | 'tuples.add' | 'tuples.remove';
+
+export interface StateChangeRecord {
+  /** Who made the change (`--actor`, $KEYCARD_ACTOR or the OS user). */
+  readonly actor: string;
+  readonly action: StateAction;
+  /** What was changed, e.g. `{ subject, role, service }`; never a credential. */
+  readonly target: Readonly<Record<string, string>>;
+  /** The store kind written to, e.g. `redis`. */
+  readonly store: string;
 }
 
 export interface RecordedFields {

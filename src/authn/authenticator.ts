@@ -17,6 +17,8 @@ export interface Issuer {
 export interface AuthenticatorOptions {
   readonly clockSkewMs: number;
   readonly maxTokenBytes: number;
+  /** Longest token lifetime accepted (`jwt.maxTokenLifetime`); DEFAULT_MAX_TOKEN_LIFETIME_MS when left out. */
+  readonly maxTokenLifetimeMs?: number;
   readonly onCacheLookup?: (hit: boolean) => void;
 }
 
@@ -87,6 +89,8 @@ export class Authenticator {
       if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 256) {
         throw new DenyError('invalid_claims', `${settings.name}: "sub" must be a non-empty string of at most 256 characters`);
       }
+      const lifetime = lifetimeProblem(payload, this.options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS, this.options.clockSkewMs, Date.now());
+      if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
       return Object.freeze({
         authenticated: true,
         subject: payload.sub,
@@ -100,6 +104,30 @@ export class Authenticator {
       throw new DenyError(denyReasonForJwtError(error), `${settings.name}: ${(error as Error).message}`);
     }
   }
+}
+
+/** `jwt.maxTokenLifetime` by default: 24 hours. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_MS = 86_400_000;
+
+/**
+ * Why a verified token lives longer than keycard accepts, or undefined. A bounded lifetime is
+ * what lets a revocation entry expire (see revocationExpiry in cli/state/revocations.ts). Two
+ * checks: `exp` may lie at most maxTokenLifetime + clock skew ahead of now, and, when the token
+ * has `iat`, `exp − iat` may be at most maxTokenLifetime (otherwise a long-lived token rejected
+ * today would be accepted later, after the revocation entry that named it was dropped).
+ */
+export function lifetimeProblem(payload: Pick<JWTPayload, 'exp' | 'iat'>, maxLifetimeMs: number, clockSkewMs: number, nowMs: number): string | undefined {
+  if (payload.exp === undefined) return undefined;
+  const maxSeconds = Math.floor(maxLifetimeMs / 1000);
+  const skewSeconds = Math.round(clockSkewMs / 1000);
+  const ahead = payload.exp - Math.floor(nowMs / 1000);
+  if (ahead > maxSeconds + skewSeconds) {
+    return `"exp" is ${ahead}s in the future, beyond jwt.maxTokenLifetime (${maxSeconds}s) plus the clock skew (${skewSeconds}s)`;
+  }
+  if (payload.iat !== undefined && payload.exp - payload.iat > maxSeconds) {
+    return `the token's lifetime ("exp" - "iat") of ${payload.exp - payload.iat}s exceeds jwt.maxTokenLifetime (${maxSeconds}s)`;
+  }
+  return undefined;
 }
 
 /** Most keys tried for a token without `kid` that several keys of the issuer could have signed. */

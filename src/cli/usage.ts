@@ -14,6 +14,7 @@ export const HELP = `keycard — external authorization for Envoy
 
 Usage:
   keycard serve  [--config FILE] [--grpc-listen HOST:PORT] [--admin-listen HOST:PORT] [--http-listen HOST:PORT]
+                 [--workers N]
   keycard check  [--config FILE | --server HOST:PORT] (--path PATH | --request REQ.json) [--method M]
                  [--host H] [--service S] [--header "name: value"]... [--source IP]
                  [--token JWT | --subject S [--issuer NAME] [--roles a,b] [--claim k=v]... [--now ISO]]
@@ -22,11 +23,18 @@ Usage:
   keycard lint   [--config FILE] [--strict]
   keycard replay --audit AUDIT.jsonl --policies DIR [--config FILE] [--format text|json] [--rule-changes]
   keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h]
+  keycard roles  grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]
+  keycard revoke token JTI | subject SUBJECT [--before ISO|now] | session SID | list
+  keycard tuples add TUPLE | remove TUPLE | check TUPLE | list [--object O] [--relation R] [--subject S]
+                 (roles, revoke, tuples: [--config FILE] [--actor NAME] [--format text|json])
   keycard help | version
 
 The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
 
-  serve   run the gRPC ext_authz server and the admin HTTP port (metrics, healthz, readyz)
+  serve   run the gRPC ext_authz server and the admin HTTP port (metrics, healthz, readyz).
+          --workers N: N worker processes share the listening ports, the admin port adds up
+          their metrics (default: one per usable CPU, within the cgroup CPU limit; 1: a single
+          process)
   check   decide one request and explain the decision: in-process from --config, or by sending
           a real Check to a running keycard with --server. --subject gives the caller instead
           of a token (roles from the store unless --roles). Exit 0 allow, 1 deny, 2 error.
@@ -39,4 +47,10 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
           report the changes by service and rule. Exit 1 when an allowed request would be
           denied, 0 otherwise, 2 on errors.
   token   mint a signed JWT for development and tests (never use the example keys in production)
+  roles, revoke, tuples
+          change or show the live state in the configured store: role bindings, revocations,
+          relation tuples (TUPLE is TYPE:ID#RELATION@SUBJECT, checked against the relation
+          schema). Every change is audited with --actor (default $KEYCARD_ACTOR, else the OS
+          user). A memory store is per process: changes need store.type redis.
+          Exit 0 ok, 2 errors; tuples check exits 1 when the subject lacks the relation.
 `;

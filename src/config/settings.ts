@@ -8,6 +8,7 @@ import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
 import { durationMs } from './duration.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
+import { redisStoreSchema, resolveStorePaths } from './redis-store-settings.js';
 import { loadYamlFile } from './yaml-file.js';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret) are never accepted. */
@@ -42,6 +43,7 @@ function isLoopbackUrl(url: string): boolean {
 
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('memory'), seedFile: z.string().min(1).optional() }),
+  redisStoreSchema,
 ]);
 
 const settingsSchema = z.strictObject({
@@ -64,8 +66,10 @@ const settingsSchema = z.strictObject({
       cacheSize: z.number().int().positive().default(10_000),
       /** Upper bound on how long a verified token is trusted without verifying it again. */
       cacheMaxTtl: durationMs.default(300_000),
+      /** Longest token lifetime accepted; bounds how long a revocation entry must be kept. */
+      maxTokenLifetime: durationMs.refine((ms) => ms >= 1000, 'at least 1s').default(86_400_000),
     })
-    .default({ clockSkew: 30_000, maxTokenBytes: 8192, cacheSize: 10_000, cacheMaxTtl: 300_000 }),
+    .default({ clockSkew: 30_000, maxTokenBytes: 8192, cacheSize: 10_000, cacheMaxTtl: 300_000, maxTokenLifetime: 86_400_000 }),
   limits: z
     .strictObject({
       maxHeaders: z.number().int().positive().default(128),
@@ -140,7 +144,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     http: overrides.httpListen ? { listen: overrides.httpListen } : data.http,
     issuers: data.issuers.map((issuer) => ({ ...issuer, ...(issuer.jwksFile && { jwksFile: inBase(issuer.jwksFile) }) })),
     policies: { ...data.policies, dir: inBase(data.policies.dir) },
-    store: data.store.seedFile ? { ...data.store, seedFile: inBase(data.store.seedFile) } : data.store,
+    store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
   };
 }

@@ -3,6 +3,7 @@
 // reason is a catalogue code and unknown services collapse into one value.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decisionLabel, type Decision, type Phase } from '../pipeline/types.js';
+import type { StoreObserver } from '../state/store-observer.js';
 
 export const UNKNOWN_SERVICE_LABEL = '_unknown';
 
@@ -55,6 +56,45 @@ export class Metrics {
     help: 'Audit lines dropped because the audit sink could not keep up.',
     registers: [this.registry],
   });
+
+  private readonly storeOperations = new Counter({
+    name: 'keycard_store_operations_total',
+    help: 'Live-state reads (rolesFor|subjectsOf|revocationFor) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
+    labelNames: ['op', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly storeDuration = new Histogram({
+    name: 'keycard_store_duration_seconds',
+    help: 'Duration of reads from the backing store (cache misses), by op.',
+    labelNames: ['op'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly storeCacheHits = new Counter({
+    name: 'keycard_store_cache_hits_total',
+    help: 'Live-state reads answered from the cache, by op.',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
+  private readonly storeCacheMisses = new Counter({
+    name: 'keycard_store_cache_misses_total',
+    help: 'Live-state reads that asked the backing store, by op.',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
+  private readonly storeInvalidations = new Counter({
+    name: 'keycard_store_invalidations_total',
+    help: 'Changes from the store feed that invalidated cached state, by kind (roles|tuples|revocation|flush).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  /** For the caching store: every label value comes from a fixed set. */
+  readonly store: StoreObserver = {
+    operation: (op, result) => this.storeOperations.inc({ op, result }),
+    innerCall: (op, seconds) => this.storeDuration.observe({ op }, seconds),
+    cacheLookup: (op, hit) => (hit ? this.storeCacheHits : this.storeCacheMisses).inc({ op }),
+    invalidation: (kind) => this.storeInvalidations.inc({ kind }),
+  };
 
   constructor(private readonly knownService: (service: string) => boolean) {
     collectDefaultMetrics({ register: this.registry });

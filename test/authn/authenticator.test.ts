@@ -70,6 +70,8 @@ interface SetupOptions {
   readonly cache?: TokenCache;
   readonly clockSkewMs?: number;
   readonly maxTokenBytes?: number;
+  /** jwt.maxTokenLifetime; the authenticator's default (24h) when left out. */
+  readonly maxTokenLifetimeMs?: number;
   /** Load the keys before the first request (default true), as keycard does at start. */
   readonly preload?: boolean;
 }
@@ -104,6 +106,7 @@ async function setup(options: SetupOptions = {}): Promise<Harness> {
     {
       clockSkewMs: options.clockSkewMs ?? 30_000,
       maxTokenBytes: options.maxTokenBytes ?? 8192,
+      ...(options.maxTokenLifetimeMs !== undefined && { maxTokenLifetimeMs: options.maxTokenLifetimeMs }),
       onCacheLookup: (hit) => lookups.push(hit),
     },
   );
@@ -331,6 +334,60 @@ describe('time claims', () => {
   ])('denies a non-numeric %s claim as invalid_claims, not token_not_yet_valid', async (claim, value) => {
     const h = await setup();
     expect(await reasonOf(h.authenticate(await signRaw(es, validClaims({ [claim]: value }))))).toBe('invalid_claims');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Token lifetime (jwt.maxTokenLifetime): what lets a revocation entry expire safely
+// ---------------------------------------------------------------------------------------------
+
+describe('token lifetime', () => {
+  const HOUR = 3600;
+  const DAY = 24 * HOUR;
+
+  it('accepts a token that lives exactly the default maximum of 24 hours', async () => {
+    const h = await setup({ clockSkewMs: 30_000 });
+    const now = nowSeconds();
+    expect(authenticated(await h.authenticate(await signRaw(es, validClaims({ iat: now, exp: now + DAY })))).subject).toBe('alice');
+  });
+
+  it('denies a token whose exp lies beyond maxTokenLifetime plus the clock skew as invalid_claims, with a clear detail', async () => {
+    const h = await setup({ clockSkewMs: 30_000 });
+    const { iat: _iat, ...claims } = validClaims({ exp: nowSeconds() + DAY + 90 });
+    const error = await denial(h.authenticate(await signRaw(es, claims)));
+    expect(error.reason).toBe('invalid_claims');
+    expect(denySpec(error.reason).status).toBe(401);
+    expect(error.detail).toMatch(/^test-idp: "exp" is 864\d\ds in the future, beyond jwt\.maxTokenLifetime \(86400s\) plus the clock skew \(30s\)$/);
+  });
+
+  it('gives a token without iat the clock skew on top of maxTokenLifetime', async () => {
+    const h = await setup({ clockSkewMs: 30_000 });
+    const { iat: _iat, ...claims } = validClaims({ exp: nowSeconds() + DAY + 20 });
+    expect(authenticated(await h.authenticate(await signRaw(es, claims))).subject).toBe('alice');
+  });
+
+  it('denies a token issued with a longer lifetime (exp - iat) even once its exp is near', async () => {
+    // Issued two days ago for three days: exp is only a day ahead, but accepting it now would
+    // let a token older than any revocation entry is kept back in.
+    const h = await setup({ clockSkewMs: 30_000 });
+    const now = nowSeconds();
+    const error = await denial(h.authenticate(await signRaw(es, validClaims({ iat: now - 2 * DAY, exp: now + DAY - 60 }))));
+    expect(error.reason).toBe('invalid_claims');
+    expect(error.detail).toBe(`test-idp: the token's lifetime ("exp" - "iat") of ${3 * DAY - 60}s exceeds jwt.maxTokenLifetime (86400s)`);
+  });
+
+  it('applies a configured maxTokenLifetime', async () => {
+    const h = await setup({ clockSkewMs: 0, maxTokenLifetimeMs: HOUR * 1000 });
+    expect(authenticated(await h.authenticate(await signToken(es, { expiresIn: HOUR }))).subject).toBe('alice');
+    expect(await reasonOf(h.authenticate(await signToken(es, { expiresIn: HOUR + 1 })))).toBe('invalid_claims');
+  });
+
+  it('does not cache a token denied for its lifetime', async () => {
+    const h = await setup({ maxTokenLifetimeMs: HOUR * 1000 });
+    const token = await signToken(es, { expiresIn: 2 * HOUR });
+    expect(await reasonOf(h.authenticate(token))).toBe('invalid_claims');
+    expect(await reasonOf(h.authenticate(token))).toBe('invalid_claims');
+    expect(h.lookups).toEqual([false, false]);
   });
 });
 

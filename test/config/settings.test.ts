@@ -32,7 +32,7 @@ audit: { output: logs/audit.log }
     expect(settings.issuers[0]?.algorithms).toEqual(['RS256', 'ES256']);
     expect(settings.store).toEqual({ type: 'memory', seedFile: workspace.path('seed.yaml') });
     expect(settings.audit.output).toBe(workspace.path('conf/logs/audit.log'));
-    expect(settings.jwt).toEqual({ clockSkew: 30_000, maxTokenBytes: 8192, cacheSize: 10_000, cacheMaxTtl: 300_000 });
+    expect(settings.jwt).toEqual({ clockSkew: 30_000, maxTokenBytes: 8192, cacheSize: 10_000, cacheMaxTtl: 300_000, maxTokenLifetime: 86_400_000 });
   });
 
   it('lets flags override the listen addresses', () => {

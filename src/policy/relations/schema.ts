@@ -149,6 +149,17 @@ export class RelationSchema implements RelationSchemaView {
     return this.types.get(objectType)?.has(relation) ?? false;
   }
 
+  /** The declared object types. */
+  typeNames(): readonly string[] {
+    return [...this.types.keys()];
+  }
+
+  /** The relations declared on `objectType`; undefined when the type is not declared. */
+  relationsOf(objectType: string): readonly string[] | undefined {
+    const relations = this.types.get(objectType);
+    return relations && [...relations.keys()];
+  }
+
   /** How `type#relation` is computed besides its direct tuples; undefined when it is not declared. */
   rewrites(objectType: string, relation: string): readonly Rewrite[] | undefined {
     return this.types.get(objectType)?.get(relation);
