@@ -25,8 +25,13 @@ export interface KeycardProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * `dist/cli.js serve` on free ports. One process (`--workers 1`) unless `extraArgs` asks for more
+ * workers: the default, one worker per CPU, would only make the tests slower.
+ */
 export async function startKeycard(configFile: string, extraArgs: string[] = []): Promise<KeycardProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile, '--grpc-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', ...extraArgs], {
+  const workers = extraArgs.includes('--workers') ? [] : ['--workers', '1'];
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile, '--grpc-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', ...workers, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
