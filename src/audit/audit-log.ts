@@ -96,7 +96,7 @@ export class AuditLog {
 
   /**
    * Writes everything buffered, closes the sink and resolves once the lines are out. For short
-   * processes (the CLI): unlike flush(), it also waits for a file that is still being opened.
+   * processes (the CLI), which should not block on the write as flush() does.
    */
   close(): Promise<void> {
     clearInterval(this.flushTimer);

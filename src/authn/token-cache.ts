@@ -1,6 +1,6 @@
 // Verified tokens, keyed by a SHA-256 of the token (the token itself is never held), so a token
 // is verified once and then recognized. Bounded (LRU) and never trusted past the token's `exp`.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedIdentity } from './identity.js';
 
@@ -16,7 +16,7 @@ export class TokenCache {
   }
 
   static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   get(key: string): AuthenticatedIdentity | undefined {

@@ -39,7 +39,13 @@ export function normalizePath(target: string): PathResult {
   return { ok: true, path: `/${segments.join('/')}`, segments, query };
 }
 
+/** What decodeUnreserved has to look at: escapes, backslashes, control characters. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const NEEDS_DECODING = /[%\\\x00-\x1f\x7f]/;
+
 function decodeUnreserved(path: string): string | { ok: false; problem: string } {
+  // Most paths have none of these: then the loop below would rebuild the same string.
+  if (!NEEDS_DECODING.test(path)) return path;
   let out = '';
   for (let i = 0; i < path.length; i++) {
     const char = path[i]!;

@@ -1,20 +1,45 @@
 // CheckRequest (Envoy ext_authz v3) → AuthzInput. Envoy sends headers either as the `headers`
 // map or, with `encode_raw_headers`, as `header_map`; both are read.
-import type { CheckRequest__Output } from './generated/envoy/service/auth/v3/CheckRequest.js';
 import type { AuthzInput } from '../pipeline/types.js';
 
-export function checkRequestToInput(request: CheckRequest__Output): AuthzInput {
+type Maybe<T> = T | null | undefined;
+
+/**
+ * The parts of a CheckRequest keycard reads. Both proto-loader's objects (CheckRequest__Output)
+ * and protobufjs's decoded messages (check-codec.ts) have this shape.
+ */
+export interface CheckRequestView {
+  readonly attributes?: Maybe<{
+    readonly source?: Maybe<{ readonly address?: Maybe<{ readonly socket_address?: Maybe<{ readonly address?: string }> }>; readonly principal?: string }>;
+    readonly request?: Maybe<{
+      readonly http?: Maybe<{
+        readonly id?: string;
+        readonly method?: string;
+        readonly host?: string;
+        readonly path?: string;
+        readonly headers?: Maybe<Readonly<Record<string, string>>>;
+        readonly header_map?: Maybe<{ readonly headers?: Maybe<readonly { readonly key: string; readonly value: string; readonly raw_value: Uint8Array }[]> }>;
+      }>;
+    }>;
+    readonly context_extensions?: Maybe<Readonly<Record<string, string>>>;
+  }>;
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+export function checkRequestToInput(request: CheckRequestView): AuthzInput {
   const attributes = request.attributes;
   const http = attributes?.request?.http;
   const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(http?.headers ?? {})) headers.set(name.toLowerCase(), value);
+  const plain = http?.headers;
+  if (plain) for (const name in plain) headers.set(name.toLowerCase(), plain[name]!);
   for (const entry of http?.header_map?.headers ?? []) {
     const name = entry.key.toLowerCase();
-    const value = entry.raw_value.length > 0 ? entry.raw_value.toString('utf8') : entry.value;
+    const value = entry.raw_value.length > 0 ? utf8(entry.raw_value) : entry.value;
     const previous = headers.get(name);
     headers.set(name, previous === undefined ? value : `${previous},${value}`);
   }
-  const contextExtensions = attributes?.context_extensions ?? {};
+  const contextExtensions = attributes?.context_extensions ?? EMPTY;
   const source = attributes?.source;
   return {
     method: (http?.method || headers.get(':method') || '').toUpperCase(),
@@ -29,4 +54,8 @@ export function checkRequestToInput(request: CheckRequest__Output): AuthzInput {
     contextExtensions,
     requestId: http?.id || headers.get('x-request-id') || undefined,
   };
+}
+
+function utf8(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }

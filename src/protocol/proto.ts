@@ -15,7 +15,12 @@ export const DESCRIPTOR_SET = new URL('./generated/keycard.binpb', import.meta.u
 
 export const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
 
-type LoadedProtos = { definition: PackageDefinition; grpc: ExternalAuthTypes & HealthTypes };
+type LoadedProtos = {
+  definition: PackageDefinition;
+  grpc: ExternalAuthTypes & HealthTypes;
+  /** The protobufjs types themselves (map fields restored), for keycard's own Check codec. */
+  root: protobuf.Root;
+};
 
 let cached: LoadedProtos | undefined;
 
@@ -25,7 +30,7 @@ export function envoyProtos(): LoadedProtos {
     const root = (protobuf.Root as unknown as RootFromDescriptor).fromDescriptor(set);
     restoreMapFields(root);
     const definition = fromJSON(root.toJSON(), LOADER_OPTIONS);
-    cached = { definition, grpc: loadPackageDefinition(definition) as unknown as ExternalAuthTypes & HealthTypes };
+    cached = { definition, grpc: loadPackageDefinition(definition) as unknown as ExternalAuthTypes & HealthTypes, root };
   }
   return cached;
 }
@@ -48,6 +53,7 @@ interface RootFromDescriptor {
 function restoreMapFields(namespace: protobuf.NamespaceBase): void {
   for (const nested of namespace.nestedArray) {
     if (nested instanceof protobuf.Type) {
+      let changed = false;
       for (const field of [...nested.fieldsArray]) {
         const entry = field.repeated ? nested.nested?.[field.type.split('.').pop() ?? ''] : undefined;
         if (!(entry instanceof protobuf.Type) || entry.options?.map_entry !== true) continue;
@@ -55,7 +61,11 @@ function restoreMapFields(namespace: protobuf.NamespaceBase): void {
         const value = entry.fields.value!;
         nested.remove(field);
         nested.add(new protobuf.MapField(field.name, field.id, key.type, value.type));
+        changed = true;
       }
+      // The message constructor was generated when the descriptor was resolved, with the map as a
+      // repeated field (an array): generate it again, so decoded messages hold maps as objects.
+      if (changed) nested.ctor = protobuf.Type.generateConstructor(nested)() as typeof nested.ctor;
     }
     if (nested instanceof protobuf.Namespace) restoreMapFields(nested);
   }

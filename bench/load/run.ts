@@ -1,0 +1,218 @@
+// `make bench` / `make bench-smoke`: in one run, the bare Check handler and keycard under the same
+// h2load loads, each server pinned away from h2load's CPU, every run verified; writes a markdown
+// report. The targets take turns in rounds (A B C, C B A, ...), so a burst of other work on the
+// machine hits them alike; rps is the median of the rounds.
+// Usage: node build/bench/bench/load/run.js [--smoke] [--seconds N] [--rounds N] [--out FILE] [--micro FILE]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { allowedCpus, finishedChildrenCpuSeconds, machineBusySeconds, treeCpuSeconds, treeRssBytes } from './cpu.js';
+import { loadName, quantile, runH2load, type Load } from './h2load.js';
+import { describeMachine, microTable, rps, table, targets as targetTable, type Row } from './report.js';
+import { createScenario, type Scenario } from './scenario.js';
+import { startBare, type ServerUnderTest } from './servers.js';
+import { decisionCounts, verifyAllows } from './verify.js';
+import { keycardTargets, type Target } from './targets.js';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    out: { type: 'string' },
+    micro: { type: 'string' },
+  },
+});
+const smoke = values.smoke;
+/** Measured seconds per (target, load), split over the rounds. */
+const seconds = Number(values.seconds ?? (smoke ? 0.5 : 10));
+const rounds = Number(values.rounds ?? (smoke ? 1 : 5));
+const out = values.out ?? (smoke ? 'build/bench/smoke.md' : 'bench/results/latest.md');
+
+const L1x1: Load = { connections: 1, streams: 1 };
+const L1x10: Load = { connections: 1, streams: 10 };
+const L4x50: Load = { connections: 4, streams: 50 };
+const LOADS = smoke ? [L1x10] : [L1x1, L1x10, L4x50];
+
+const cpus = allowedCpus();
+const loadCpu = cpus[cpus.length - 1]!;
+/** `count` CPUs for a server, avoiding h2load's CPU while there are enough others. */
+function placement(count: number): { cpus: number[]; shared: boolean } {
+  const others = cpus.filter((cpu) => cpu !== loadCpu);
+  if (others.length >= count) return { cpus: others.slice(0, count), shared: false };
+  return { cpus: cpus.slice(0, Math.max(1, Math.min(count, cpus.length))), shared: true };
+}
+
+const BARE = 'bare grpc-js handler';
+const KEYCARD = 'keycard, memory store';
+const TWO_WORKERS = 'keycard, memory store, 2 workers';
+
+function targets(): Target[] {
+  const list: Target[] = [{ label: BARE, loads: LOADS, cpuCount: 1, keycard: false, start: (pinTo) => startBare(pinTo, 'keycard') }];
+  list.push(...keycardTargets({ smoke, baseline: BARE, loads: LOADS, scaleLoad: L4x50, names: { memory: KEYCARD, twoWorkers: TWO_WORKERS } }));
+  if (!smoke) list.push({ label: 'bare, grpc-js default options', baseline: BARE, loads: [L4x50], cpuCount: 1, keycard: false, start: (pinTo) => startBare(pinTo, 'defaults') });
+  return list;
+}
+
+async function untilAllowed(server: ServerUnderTest, scenario: Scenario, keycard: boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await verifyAllows(server, scenario.request, keycard);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+interface Running {
+  readonly target: Target;
+  readonly server: ServerUnderTest;
+  readonly placement: { cpus: number[]; shared: boolean };
+}
+
+/** What the rounds of one (target, load) add up to. */
+interface Tally {
+  requests: number;
+  rps: number[];
+  latencies: Float64Array[];
+  serverCpu: number;
+  otherCpu: number;
+  wallSeconds: number;
+}
+
+async function measureRound(running: Running, scenario: Scenario, load: Load, requests: number, tally: Tally): Promise<void> {
+  const { target, server } = running;
+  const url = `http://${server.grpcAddress}/envoy.service.auth.v3.Authorization/Check`;
+  const countsBefore = target.keycard ? await decisionCounts(server.adminUrl!) : undefined;
+  const selfBefore = process.cpuUsage();
+  const childrenBefore = finishedChildrenCpuSeconds();
+  const busyBefore = machineBusySeconds();
+  const serverBefore = treeCpuSeconds(server.pid);
+  const started = performance.now();
+  const result = await runH2load({ url, frameFile: scenario.frameFile, load, cpus: [loadCpu], requests, logFile: scenario.workspace.path('h2load.log') });
+  const wall = (performance.now() - started) / 1000;
+  const serverUsed = treeCpuSeconds(server.pid) - serverBefore;
+  const busy = machineBusySeconds() - busyBefore;
+  const h2load = finishedChildrenCpuSeconds() - childrenBefore;
+  const self = process.cpuUsage(selfBefore);
+  const name = `${target.label} ${loadName(load)}`;
+  if (result.succeeded !== requests || result.failed !== 0 || result.non2xx !== 0) {
+    throw new Error(`${name}: ${result.succeeded}/${requests} succeeded, ${result.failed} failed, ${result.non2xx} non-2xx`);
+  }
+  if (countsBefore) {
+    // h2load sees HTTP 200 only; keycard's counters say how each of those requests was decided.
+    const after = await decisionCounts(server.adminUrl!);
+    const allowed = after.allow - countsBefore.allow;
+    const other = after.other - countsBefore.other;
+    if (allowed !== requests || other !== 0) throw new Error(`${name}: ${requests} requests sent, ${allowed} allowed, ${other} decided otherwise`);
+  }
+  tally.requests += requests;
+  tally.rps.push(result.rps);
+  tally.latencies.push(result.latenciesUs!);
+  tally.serverCpu += serverUsed;
+  tally.otherCpu += Math.max(0, busy - serverUsed - h2load - (self.user + self.system) / 1e6);
+  tally.wallSeconds += wall;
+}
+
+function toRow(running: Running, load: Load, tally: Tally): Row {
+  const all = new Float64Array(tally.latencies.reduce((n, l) => n + l.length, 0));
+  let offset = 0;
+  for (const part of tally.latencies) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  all.sort();
+  const at = (q: number) => quantile(all, q) / 1000;
+  return {
+    target: running.target.label,
+    ...(running.target.baseline && { baseline: running.target.baseline }),
+    load,
+    requests: tally.requests,
+    rpsByRound: tally.rps,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    cpuUsPerRequest: (tally.serverCpu / tally.requests) * 1e6,
+    otherCpuPercent: (tally.otherCpu / tally.wallSeconds) * 100,
+    serverCpus: running.placement.cpus,
+    sharedWithLoad: running.placement.shared,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const scenario = await createScenario();
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const running: Running[] = [];
+  try {
+    for (const target of targets()) {
+      const where = placement(target.cpuCount);
+      const server = await target.start(where.cpus, scenario);
+      running.push({ target, server, placement: where });
+      // Also warms keycard's token cache; a Redis store may still be applying the seed at first.
+      await untilAllowed(server, scenario, target.keycard);
+    }
+    for (const load of LOADS) {
+      const here = running.filter((r) => r.target.loads.includes(load));
+      const perRound = new Map<Running, number>();
+      for (const r of here) {
+        // Warm-up: connections, JIT, caches. Its rate sizes the rounds.
+        const url = `http://${r.server.grpcAddress}/envoy.service.auth.v3.Authorization/Check`;
+        const warm = await runH2load({ url, frameFile: scenario.frameFile, load, cpus: [loadCpu], requests: Math.max(load.connections * load.streams * 20, smoke ? 300 : 3000) });
+        perRound.set(r, Math.max(load.connections * load.streams * 10, Math.round((warm.rps * seconds) / rounds)));
+      }
+      const tallies = new Map<Running, Tally>(here.map((r) => [r, { requests: 0, rps: [], latencies: [], serverCpu: 0, otherCpu: 0, wallSeconds: 0 }]));
+      for (let round = 0; round < rounds; round++) {
+        for (const r of round % 2 === 0 ? here : [...here].reverse()) await measureRound(r, scenario, load, perRound.get(r)!, tallies.get(r)!);
+      }
+      for (const r of here) {
+        await verifyAllows(r.server, scenario.request, r.target.keycard);
+        const row = toRow(r, load, tallies.get(r)!);
+        rows.push(row);
+        console.log(`${row.target.padEnd(44)} ${loadName(load).padEnd(5)} ${Math.round(rps(row)).toString().padStart(6)} rps  p50 ${row.p50.toFixed(3)} ms  p99 ${row.p99.toFixed(3)} ms  ${row.cpuUsPerRequest.toFixed(0)} µs CPU/req  other load ${row.otherCpuPercent.toFixed(0)}%`);
+      }
+    }
+    for (const r of running) notes.push(`${r.target.label}: RSS ${(treeRssBytes(r.server.pid) / 2 ** 20).toFixed(0)} MiB after its runs`);
+  } finally {
+    for (const r of running) {
+      const code = await r.server.stop();
+      if (code !== 0) notes.push(`${r.target.label}: exited with ${code} on SIGTERM\n${r.server.stderr()}`);
+    }
+    scenario.workspace.remove();
+  }
+
+  const sections = [
+    `# keycard load benchmark${smoke ? ' (smoke run: too short for meaningful numbers)' : ''}`,
+    '',
+    `${new Date().toISOString().slice(0, 10)} · ${describeMachine(cpus)}`,
+    '',
+    `h2load (1 thread, pinned to CPU ${loadCpu}) sends one pre-encoded CheckRequest frame (${scenario.frame.length} bytes: an Envoy-shaped GET with 12 headers, ` +
+      `an RS256 bearer token) over h2c. For each load, the servers take turns in ${rounds} round(s) of about ${(seconds / rounds).toFixed(1)} s each after a warm-up; ` +
+      'rps is the median of the rounds (range in brackets) and "rps ÷ bare" the median of the per-round ratios; latency percentiles come from h2load\'s ' +
+      'per-request log of all rounds, CPU per request is the ' +
+      'server process tree\'s utime + stime divided by the requests, and "other load" is the CPU the rest of the machine used meanwhile (100% = one CPU). ' +
+      'Every run is verified: every request answered HTTP 200, keycard\'s `keycard_decisions_total` grew by exactly the number sent (all allows), and a gRPC ' +
+      'client checked status and decision (identity headers) before and after.',
+    '',
+    table(rows),
+    '',
+    ...notes.map((note) => `- ${note}`),
+  ];
+  const micro = values.micro ? microTable(values.micro) : undefined;
+  if (!smoke) sections.push('', '## Targets (issue 7)', '', targetTable(rows, { bare: BARE, keycard: KEYCARD, twoWorkers: TWO_WORKERS }, micro));
+  if (micro) sections.push('', '## Micro-benchmarks (vitest bench, in process, per operation)', '', micro.markdown);
+  sections.push('', `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`, '');
+  const report = sections.join('\n');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, report);
+  console.log(`\n${report}\nwritten to ${out}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,81 @@
+// The servers under test besides the bare handler: keycard with the memory store, with a private
+// Redis (the shared store behind its read cache), and with two workers.
+import { RedisServer } from '../../test/helpers/redis-server.js';
+import type { Load } from './h2load.js';
+import { MEMORY_STORE, type Scenario } from './scenario.js';
+import { startKeycard, type ServerUnderTest } from './servers.js';
+
+export interface Target {
+  readonly label: string;
+  /** The target this one is compared with at the same load. */
+  readonly baseline?: string;
+  readonly loads: readonly Load[];
+  /** CPUs the server is pinned to. */
+  readonly cpuCount: number;
+  /** keycard: identity headers are checked and its decision counters compared with h2load's counts. */
+  readonly keycard: boolean;
+  start(cpus: readonly number[], scenario: Scenario): Promise<ServerUnderTest>;
+}
+
+export interface KeycardTargetOptions {
+  readonly smoke: boolean;
+  readonly baseline: string;
+  readonly loads: readonly Load[];
+  /** The load at which two workers are compared with one. */
+  readonly scaleLoad: Load;
+  readonly names: { readonly memory: string; readonly twoWorkers: string };
+}
+
+export function keycardTargets(options: KeycardTargetOptions): Target[] {
+  const common = { baseline: options.baseline, keycard: true };
+  const list: Target[] = [
+    {
+      ...common,
+      label: options.names.memory,
+      loads: options.loads,
+      cpuCount: 1,
+      start: (cpus, scenario) => startKeycard(cpus, scenario.settingsFor(MEMORY_STORE, 'keycard-memory.yaml'), 1),
+    },
+  ];
+  if (options.smoke) return list;
+  list.push(
+    {
+      ...common,
+      label: 'keycard, Redis store',
+      loads: options.loads,
+      cpuCount: 1,
+      start: (cpus, scenario) => startWithRedis(cpus, scenario),
+    },
+    {
+      ...common,
+      label: options.names.twoWorkers,
+      loads: [options.scaleLoad],
+      cpuCount: 2,
+      start: (cpus, scenario) => startKeycard(cpus, scenario.settingsFor(MEMORY_STORE, 'keycard-memory.yaml'), 2),
+    },
+  );
+  return list;
+}
+
+/**
+ * keycard on a private redis-server (a free port, never 6379; removed afterwards), seeded from the
+ * scenario's seed file at start. Redis runs on the server's CPUs; its own CPU time is not counted.
+ */
+async function startWithRedis(cpus: readonly number[], scenario: Scenario): Promise<ServerUnderTest> {
+  const redis = await RedisServer.start();
+  try {
+    const config = scenario.settingsFor({ settings: `{ type: redis, url: "${redis.url()}", seedFile: seed.yaml }` }, 'keycard-redis.yaml');
+    const server = await startKeycard(cpus, config, 1);
+    return {
+      ...server,
+      async stop() {
+        const code = await server.stop();
+        await redis.remove();
+        return code;
+      },
+    };
+  } catch (error) {
+    await redis.remove();
+    throw error;
+  }
+}
