@@ -101,7 +101,9 @@ bench-dist: $(PROTO_OUT)
 
 bench: bench-deps bench-dist bench-build
 	node_modules/.bin/vitest bench --run --no-file-parallelism --outputJson build/bench/micro.json
-	node build/bench/bench/load/run.js --micro build/bench/micro.json
+	node --expose-gc build/bench/bench/load/memory.js --out build/bench/memory.json
+	node build/bench/bench/load/cold-jwt.js --out build/bench/cold-jwt.json
+	node build/bench/bench/load/run.js --micro build/bench/micro.json --memory build/bench/memory.json --jwt build/bench/cold-jwt.json
 
 # A few seconds: bare handler and keycard at 1x10 connections x streams, every run verified.
 bench-smoke: bench-deps bench-dist bench-build

@@ -10,9 +10,11 @@ export interface Load {
   readonly connections: number;
   /** Concurrent streams per connection. */
   readonly streams: number;
+  /** The Check carries an 8 KiB request body (with_request_body). */
+  readonly body?: boolean;
 }
 
-export const loadName = (load: Load) => `${load.connections}×${load.streams}`;
+export const loadName = (load: Load) => `${load.connections}×${load.streams}${load.body ? ', 8 KiB body' : ''}`;
 
 export interface H2loadRun {
   readonly url: string;

@@ -11,8 +11,8 @@ import { Workspace } from '../../test/helpers/workspace.js';
 
 export const SERVICE = 'catalog';
 export const SUBJECT = 'alice';
-const ISSUER = 'https://idp.bench.example/';
-const AUDIENCE = 'shop';
+export const ISSUER = 'https://idp.bench.example/';
+export const AUDIENCE = 'shop';
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 /** The rule the request hits: GET (24 % 4 = 0), role3 (24 % 7 = 3). */
 const TARGET_RULE = 24;
@@ -79,6 +79,8 @@ export interface Scenario {
   /** The gRPC frame h2load sends: 5-byte prefix (uncompressed, length) + the serialized request. */
   readonly frame: Buffer;
   readonly frameFile: string;
+  /** The same request as a POST carrying an 8 KiB body (Envoy's with_request_body), as a frame file. */
+  readonly bodyFrameFile: string;
   /** Writes keycard.yaml for `store` and returns its path. */
   settingsFor(store: StoreChoice, name: string): string;
 }
@@ -88,14 +90,37 @@ export async function createScenario(): Promise<Scenario> {
   const token = await signToken(key, { iss: ISSUER, aud: AUDIENCE, sub: SUBJECT, expiresIn: 3600, claims: { scope: 'catalog.read', jti: 'bench-token-1' } });
   const workspace = new Workspace().writeAll({ 'jwks.json': jwks(key), 'policies/catalog.yaml': policyYaml(), 'seed.yaml': seedYaml() });
   const request = envoyCheckRequest(token);
+  const frame = grpcFrame(request);
+  const frameFile = workspace.path('check-request.grpc');
+  writeFileSync(frameFile, frame);
+  const bodyFrameFile = workspace.path('check-request-body.grpc');
+  writeFileSync(bodyFrameFile, grpcFrame(withBody(request, BODY_BYTES)));
+  return { workspace, token, request, frame, frameFile, bodyFrameFile, settingsFor: (store, name) => workspace.write(name, settingsYaml(store)) };
+}
+
+/** Envoy's default max_request_bytes for with_request_body is 8 KiB (envoy/ sends that much). */
+const BODY_BYTES = 8192;
+
+function grpcFrame(request: CheckRequest): Buffer {
   const message = authorizationService().service.Check.requestSerialize(request);
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt8(0, 0);
   frame.writeUInt32BE(message.length, 1);
   message.copy(frame, 5);
-  const frameFile = workspace.path('check-request.grpc');
-  writeFileSync(frameFile, frame);
-  return { workspace, token, request, frame, frameFile, settingsFor: (store, name) => workspace.write(name, settingsYaml(store)) };
+  return frame;
+}
+
+/** The same GET with a JSON body of `bytes`, as Envoy's with_request_body sends it: still allowed, only heavier on the wire. */
+function withBody(request: CheckRequest, bytes: number): CheckRequest {
+  const http = request.attributes!.request!.http!;
+  const body = `{"items":"${'x'.repeat(bytes - 12)}"}`;
+  return {
+    ...request,
+    attributes: {
+      ...request.attributes,
+      request: { http: { ...http, body, size: String(bytes), headers: { ...http.headers, 'content-type': 'application/json', 'content-length': String(bytes) } } },
+    },
+  };
 }
 
 /** A GET with the headers an Envoy sidecar typically forwards, the bearer token among them. */

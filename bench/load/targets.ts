@@ -21,6 +21,8 @@ export interface KeycardTargetOptions {
   readonly smoke: boolean;
   readonly baseline: string;
   readonly loads: readonly Load[];
+  /** The loads for the Redis store (the body load compares transports, not stores). */
+  readonly storeLoads: readonly Load[];
   /** The load at which two workers are compared with one. */
   readonly scaleLoad: Load;
   readonly names: { readonly memory: string; readonly twoWorkers: string };
@@ -42,7 +44,7 @@ export function keycardTargets(options: KeycardTargetOptions): Target[] {
     {
       ...common,
       label: 'keycard, Redis store',
-      loads: options.loads,
+      loads: options.storeLoads,
       cpuCount: 1,
       start: (cpus, scenario) => startWithRedis(cpus, scenario),
     },

@@ -152,15 +152,19 @@ async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOpt
   }
 }
 
+const WHITESPACE = /\s/;
+
 /**
  * The token of an `Authorization: Bearer` header. No header, or another scheme, is no credential
  * (the caller is anonymous); a Bearer header without exactly one token is malformed.
  */
 export function bearerToken(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  // The usual form, `Bearer <token>` without any other whitespace, in one scan of the token.
+  if (value.startsWith('Bearer ') && value.length > 7 && !WHITESPACE.test(value.slice(7))) return value.slice(7);
   const match = /^\s*bearer(?:\s+(.*))?$/i.exec(value);
   if (!match) return undefined;
   const token = (match[1] ?? '').trim();
-  if (token === '' || /\s/.test(token)) throw new DenyError('malformed_credential', 'Bearer needs exactly one token');
+  if (token === '' || WHITESPACE.test(token)) throw new DenyError('malformed_credential', 'Bearer needs exactly one token');
   return token;
 }

@@ -33,8 +33,8 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
 
   serve   run the gRPC ext_authz server and the admin HTTP port (metrics, healthz, readyz).
           --workers N: N worker processes share the listening ports, the admin port adds up
-          their metrics (default: one per usable CPU, within the cgroup CPU limit; 1: a single
-          process)
+          their metrics (default: one per usable CPU, within the cgroup CPU limit and 192 MiB of
+          the cgroup memory limit per worker; 1: a single process)
   check   decide one request and explain the decision: in-process from --config, or by sending
           a real Check to a running keycard with --server. --subject gives the caller instead
           of a token (roles from the store unless --roles). Exit 0 allow, 1 deny, 2 error.

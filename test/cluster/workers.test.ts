@@ -41,7 +41,8 @@ describe('two workers', () => {
   let key: TestKey;
   beforeAll(async () => {
     key = await makeKey();
-    workspace = new Workspace().writeAll({ 'keycard.yaml': settingsYaml(), 'jwks.json': jwks(key), 'seed.yaml': SEED, 'policies/orders.yaml': ORDERS_POLICY });
+    const settings = settingsYaml('http: { listen: 127.0.0.1:0 }\n');
+    workspace = new Workspace().writeAll({ 'keycard.yaml': settings, 'jwks.json': jwks(key), 'seed.yaml': SEED, 'policies/orders.yaml': ORDERS_POLICY });
     keycard = await startKeycard(workspace.path('keycard.yaml'), ['--workers', '2']);
   });
   afterAll(async () => {
@@ -65,11 +66,20 @@ describe('two workers', () => {
     } finally {
       for (const client of clients) client.close();
     }
-    expect(await metric(keycard, ALLOWED)).toBe(12);
+    expect(await metric(keycard, ALLOWED)).toBe(12); // this test runs first: only its Checks
     expect(await metric(keycard, /^keycard_token_cache_misses_total (\d+)$/m)).toBe(2); // one verification per worker
     expect(await metric(keycard, /^keycard_workers\{state="listening"\} (\d+)$/m)).toBe(2);
     expect((await fetch(`${keycard.adminUrl}/readyz`)).status).toBe(200);
     expect((await fetch(`${keycard.adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('share the HTTP check listener too', async () => {
+    const token = await signToken(key, { sub: 'alice' });
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(`${keycard.httpUrl}/service/orders/orders/7`, { headers: { authorization: `Bearer ${token}`, connection: 'close' } })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(answers[0]!.headers.get('x-keycard-subject')).toBe('alice');
   });
 
   it('restart a worker that was killed', async () => {
