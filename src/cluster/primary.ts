@@ -8,6 +8,7 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
 import { AdminServer, type Readiness } from '../server/admin-server.js';
+import { removeStaleSocket } from '../server/listen.js';
 import { isAnswer, isListening, type AnswerMessage, type Question } from './messages.js';
 
 /** The first restart waits this long; each further crash in a row doubles it, up to RESTART_MAX_MS. */
@@ -81,6 +82,8 @@ export class ClusterPrimary {
 
   /** Forks the workers and resolves once all of them listen; fails if one exits before. */
   async start(): Promise<ClusterPorts> {
+    // Workers share these listeners through this process; a stale socket file goes once, here.
+    for (const socket of [this.settings.grpc.listen.socket, this.settings.http?.listen.socket]) if (socket !== undefined) removeStaleSocket(socket);
     try {
       await Promise.all(this.slots.map((slot) => this.fork(slot)));
     } catch (error) {

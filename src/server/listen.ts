@@ -1,4 +1,5 @@
 // Binding the HTTP listeners (admin, HTTP check) to a TCP address or a Unix domain socket.
+import cluster from 'node:cluster';
 import { lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +21,13 @@ export async function listenOn(server: Server, address: ListenAddress): Promise<
   return typeof bound === 'object' && bound !== null ? (bound as AddressInfo).port : 0;
 }
 
-/** A socket file left by a process that died would make the bind fail; anything else is kept. */
+/**
+ * A socket file left by a process that died would make the bind fail; anything else is kept.
+ * A cluster worker removes nothing: its socket is its primary's, which removed any stale file
+ * before forking; a worker (re)starting later would otherwise unlink the live socket.
+ */
 export function removeStaleSocket(path: string): void {
+  if (cluster.isWorker) return;
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
   } catch {

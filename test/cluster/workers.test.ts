@@ -100,6 +100,33 @@ describe('two workers', () => {
   });
 });
 
+describe('two workers on a Unix socket', () => {
+  it('keep the socket file while workers start and restart', async () => {
+    const workspace = new Workspace().writeAll({ 'keycard.yaml': settingsYaml(), 'jwks.json': jwks(await makeKey()), 'seed.yaml': SEED, 'policies/orders.yaml': ORDERS_POLICY });
+    const socket = workspace.path('keycard.sock');
+    const keycard = await startKeycard(workspace.path('keycard.yaml'), ['--workers', '2', '--grpc-listen', `unix:${socket}`]);
+    const healthz = buildCheckRequest({ service: 'orders', path: '/healthz' });
+    const askOverSocket = async () => {
+      const client = ownConnection(`unix:${socket}`);
+      try {
+        return (await check(client, healthz)).status?.code;
+      } finally {
+        client.close();
+      }
+    };
+    try {
+      expect(await askOverSocket()).toBe(0);
+      // A restarted worker must not take the primary's socket file for a stale one.
+      process.kill(childPids(keycard.process.pid!)[0]!, 'SIGKILL');
+      await until(async () => (await metric(keycard, /^keycard_worker_restarts_total (\d+)$/m)) === 1 && (await metric(keycard, /^keycard_workers\{state="listening"\} (\d+)$/m)) === 2);
+      for (let i = 0; i < 4; i++) expect(await askOverSocket()).toBe(0);
+    } finally {
+      await keycard.stop();
+      workspace.remove();
+    }
+  });
+});
+
 describe('SIGTERM with two workers', () => {
   it('lets an in-flight Check finish, then the primary exits 0', async () => {
     const oldKey = await makeKey();
