@@ -13,7 +13,7 @@ export function configPath(flag: string | undefined): string {
 export const HELP = `keycard — external authorization for Envoy
 
 Usage:
-  keycard serve  [--config FILE] [--grpc-listen HOST:PORT] [--admin-listen HOST:PORT] [--http-listen HOST:PORT]
+  keycard serve  [--config FILE] [--grpc-listen HOST:PORT|unix:/path] [--admin-listen HOST:PORT] [--http-listen HOST:PORT]
                  [--workers N]
   keycard check  [--config FILE | --server HOST:PORT] (--path PATH | --request REQ.json) [--method M]
                  [--host H] [--service S] [--header "name: value"]... [--source IP]
