@@ -1,9 +1,10 @@
 // The composition root: builds every part of keycard from the settings and runs it.
 import { Authenticator, type Issuer } from './authn/authenticator.js';
 import { fileLoader, KeySet, uriLoader } from './authn/key-set.js';
+import { IdentityPhase } from './authn/identity-phase.js';
 import { TokenCache } from './authn/token-cache.js';
 import { AuditLog } from './audit/audit-log.js';
-import type { Settings } from './config/settings.js';
+import { policyCompileOptions, type Settings } from './config/settings.js';
 import { formatConfigIssue } from './errors.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -79,8 +80,7 @@ export class Keycard {
     });
     this.policies = new PolicySource({
       dir: settings.policies.dir,
-      issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
-      stepUp: settings.stepUp,
+      ...policyCompileOptions(settings),
       relationSchema,
       logger: this.logger,
       onReload: (result) => {
@@ -90,7 +90,7 @@ export class Keycard {
     });
     this.pipeline = new Pipeline({
       policies: () => this.policies.current,
-      authenticator,
+      authenticator: new IdentityPhase({ jwt: authenticator }),
       store: this.store,
       relations: this.relations,
       limits: settings.limits,

@@ -1,13 +1,14 @@
-// The identity phase: extract the credential, verify it once (cached), return an Identity or
-// throw a DenyError. A token is checked only against the issuer its `iss` names, and only with
-// that issuer's keys, audiences and algorithms.
-import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+// Bearer JWTs: find the token, verify it once (cached), return an Identity or throw a DenyError.
+// A token is checked only against the issuer its `iss` names, and only with that issuer's keys,
+// audiences and algorithms.
+import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import type { IssuerSettings } from '../config/settings.js';
 import { DenyError } from '../errors.js';
+import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './credentials/types.js';
 import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from './identity.js';
 import { denyReasonForJwtError } from './jwt-errors.js';
 import type { KeySet } from './key-set.js';
-import { TokenCache } from './token-cache.js';
+import { TokenCache, type VerifiedToken } from './token-cache.js';
 
 export interface Issuer {
   readonly settings: IssuerSettings;
@@ -24,10 +25,12 @@ export interface AuthenticatorOptions {
 
 export type HeaderLookup = (name: string) => string | undefined;
 
-export class Authenticator {
+export class Authenticator implements CredentialProvider<'jwt'> {
+  readonly kind = 'jwt';
+
   private readonly byIssuerUrl = new Map<string, Issuer>();
   /** Verifications in progress, so a burst of requests with one new token verifies it once. */
-  private readonly pending = new Map<string, Promise<AuthenticatedIdentity>>();
+  private readonly pending = new Map<string, Promise<VerifiedToken>>();
 
   constructor(
     issuers: readonly Issuer[],
@@ -37,12 +40,29 @@ export class Authenticator {
     for (const issuer of issuers) this.byIssuerUrl.set(issuer.settings.issuer, issuer);
   }
 
+  find(request: CredentialRequest, spec: CredentialSpecOf<'jwt'>): PresentedCredential | undefined {
+    const token = bearerToken(request.header(spec.header));
+    if (token === undefined) return undefined;
+    return {
+      kind: 'jwt',
+      carrier: `header:${spec.header}`,
+      // A token of another shape (opaque, or a JWE) may be for another method on this header.
+      claim: JWS_COMPACT.test(token) ? 'certain' : 'fallback',
+      verify: () => this.verifyToken(token, spec.issuers, spec.types),
+    };
+  }
+
   /**
+   * The caller of an Authorization header (anonymous without a Bearer token).
    * @param allowedIssuers issuer names accepted by the service's policy; undefined accepts all.
    */
   async authenticate(header: HeaderLookup, allowedIssuers: readonly string[] | undefined): Promise<Identity> {
     const token = bearerToken(header('authorization'));
     if (token === undefined) return ANONYMOUS;
+    return this.verifyToken(token, allowedIssuers, undefined);
+  }
+
+  private async verifyToken(token: string, allowedIssuers: readonly string[] | undefined, types: readonly string[] | undefined): Promise<AuthenticatedIdentity> {
     if (Buffer.byteLength(token) > this.options.maxTokenBytes) {
       throw new DenyError('token_too_large', `token of ${Buffer.byteLength(token)} bytes exceeds ${this.options.maxTokenBytes}`);
     }
@@ -50,13 +70,16 @@ export class Authenticator {
     const cached = this.cache.get(key);
     this.options.onCacheLookup?.(cached !== undefined);
     const identity = cached ?? (await this.verifyOnce(key, token));
-    if (allowedIssuers && !allowedIssuers.includes(identity.issuer)) {
-      throw new DenyError('untrusted_issuer', `issuer ${identity.issuer} is not accepted by this service`);
+    if (allowedIssuers && !allowedIssuers.includes(identity.identity.issuer)) {
+      throw new DenyError('untrusted_issuer', `issuer ${identity.identity.issuer} is not accepted by this service`);
     }
-    return identity;
+    if (types && !types.includes(mediaType(identity.type))) {
+      throw new DenyError('invalid_token_type', `typ ${JSON.stringify(identity.type ?? null)} is not one of ${types.join(', ')}`);
+    }
+    return identity.identity;
   }
 
-  private verifyOnce(key: string, token: string): Promise<AuthenticatedIdentity> {
+  private verifyOnce(key: string, token: string): Promise<VerifiedToken> {
     let verification = this.pending.get(key);
     if (!verification) {
       verification = this.verify(token).finally(() => this.pending.delete(key));
@@ -68,7 +91,7 @@ export class Authenticator {
     });
   }
 
-  private async verify(token: string): Promise<AuthenticatedIdentity> {
+  private async verify(token: string): Promise<VerifiedToken> {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
@@ -79,7 +102,7 @@ export class Authenticator {
     if (!issuer) throw new DenyError('untrusted_issuer', `no configured issuer is ${JSON.stringify(iss)}`);
     const { settings } = issuer;
     try {
-      const payload = await verifyWithKeys(token, issuer.keys, {
+      const { payload, protectedHeader } = await verifyWithKeys(token, issuer.keys, {
         issuer: settings.issuer,
         audience: settings.audiences,
         algorithms: settings.algorithms,
@@ -91,7 +114,7 @@ export class Authenticator {
       }
       const lifetime = lifetimeProblem(payload, this.options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS, this.options.clockSkewMs, Date.now());
       if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
-      return Object.freeze({
+      const identity: AuthenticatedIdentity = Object.freeze({
         authenticated: true,
         subject: payload.sub,
         issuer: settings.name,
@@ -99,6 +122,7 @@ export class Authenticator {
         claims: Object.freeze(payload),
         expiresAt: payload.exp!,
       });
+      return { identity, type: protectedHeader.typ, expiresAt: payload.exp! };
     } catch (error) {
       if (error instanceof DenyError) throw error;
       throw new DenyError(denyReasonForJwtError(error), `${settings.name}: ${(error as Error).message}`);
@@ -133,9 +157,9 @@ export function lifetimeProblem(payload: Pick<JWTPayload, 'exp' | 'iat'>, maxLif
 /** Most keys tried for a token without `kid` that several keys of the issuer could have signed. */
 const MAX_CANDIDATE_KEYS = 4;
 
-async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOptions): Promise<JWTPayload> {
+async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
   try {
-    return (await jwtVerify(token, keys.getKey, options)).payload;
+    return await jwtVerify(token, keys.getKey, options);
   } catch (error) {
     // jose leaves "no kid, several keys fit the alg" to the caller: try them, a bounded few.
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
@@ -143,7 +167,7 @@ async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOpt
     for await (const key of error) {
       if (++tried > MAX_CANDIDATE_KEYS) break;
       try {
-        return (await jwtVerify(token, key, options)).payload;
+        return await jwtVerify(token, key, options);
       } catch (attempt) {
         if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
       }
@@ -153,6 +177,15 @@ async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOpt
 }
 
 const WHITESPACE = /\s/;
+
+/** JWS compact serialization: three base64url parts (a JWE has five). */
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** A `typ` value compared as RFC 7515 §4.1.9 says: case-insensitive, `application/` implied. */
+export function mediaType(typ: string | undefined): string {
+  const lower = (typ ?? '').toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
 
 /**
  * The token of an `Authorization: Bearer` header. No header, or another scheme, is no credential

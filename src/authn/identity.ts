@@ -2,6 +2,17 @@
 // live store in the state phase, never from the credential.
 import type { JWTPayload } from 'jose';
 
+/**
+ * How the caller proved who they are. `jwt`: a bearer JWT keycard verified. `envoy_jwt`: a JWT
+ * Envoy's jwt_authn filter verified (the payload arrives in the CheckRequest metadata).
+ * `api_key`: a key from the store. `introspection`: an opaque token an RFC 7662 endpoint called
+ * active. `session`: a session cookie resolved in the store. `mtls`: the peer certificate's
+ * identity as Envoy reports it.
+ */
+export type CredentialKind = 'jwt' | 'envoy_jwt' | 'api_key' | 'introspection' | 'session' | 'mtls';
+
+export const CREDENTIAL_KINDS: readonly CredentialKind[] = ['jwt', 'envoy_jwt', 'api_key', 'introspection', 'session', 'mtls'];
+
 export interface AnonymousIdentity {
   readonly authenticated: false;
 }
@@ -9,10 +20,17 @@ export interface AnonymousIdentity {
 export interface AuthenticatedIdentity {
   readonly authenticated: true;
   readonly subject: string;
-  /** Configured issuer name (not the `iss` URL), e.g. `corp-idp`. */
+  /**
+   * Who vouches for the subject, by configured name: the issuer name (`corp-idp`) for JWTs, the
+   * introspection endpoint's name, `api-key`, `session` or `mtls`.
+   */
   readonly issuer: string;
-  readonly credential: 'jwt';
-  /** Verified claims. */
+  readonly credential: CredentialKind;
+  /**
+   * Verified claims. For credentials that are not JWTs, the equivalent facts in claim form
+   * (`sub`, `scope`, `exp`, `sid` for sessions, `jti` for an API key id), so conditions such as
+   * `scope:` and revocations apply to every credential the same way.
+   */
   readonly claims: Readonly<JWTPayload>;
   /** Seconds since the epoch; the identity must not be trusted past it. */
   readonly expiresAt: number;

@@ -4,8 +4,16 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedIdentity } from './identity.js';
 
-export class TokenCache {
-  private readonly entries: LRUCache<string, AuthenticatedIdentity>;
+/** What verifying a JWT established: the identity and the `typ` header (per-service checks). */
+export interface VerifiedToken {
+  readonly identity: AuthenticatedIdentity;
+  readonly type: string | undefined;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export class TokenCache<V extends { readonly expiresAt: number } = VerifiedToken> {
+  private readonly entries: LRUCache<string, V>;
 
   constructor(
     maxEntries: number,
@@ -19,7 +27,7 @@ export class TokenCache {
     return hash('sha256', token, 'base64url');
   }
 
-  get(key: string): AuthenticatedIdentity | undefined {
+  get(key: string): V | undefined {
     const identity = this.entries.get(key);
     if (identity && identity.expiresAt * 1000 <= this.now()) {
       this.entries.delete(key);
@@ -28,7 +36,7 @@ export class TokenCache {
     return identity;
   }
 
-  set(key: string, identity: AuthenticatedIdentity): void {
+  set(key: string, identity: V): void {
     const ttl = Math.min(identity.expiresAt * 1000 - this.now(), this.maxTtlMs);
     if (ttl > 0) this.entries.set(key, identity, { ttl });
   }

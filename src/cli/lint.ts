@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadSettings } from '../config/settings.js';
+import { loadSettings, policyCompileOptions } from '../config/settings.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { formatLintWarning, lintWarnings } from '../policy/lint-warnings.js';
 import { loadPolicies } from '../policy/load-policies.js';
@@ -26,7 +26,7 @@ export function lint(args: string[]): number {
   const relationSchema = RelationSchema.fromSettings(settings.relations);
   const issues: ConfigIssue[] = [];
   const set = collect(issues, () =>
-    loadPolicies(settings.policies.dir, { issuers: new Set(settings.issuers.map((issuer) => issuer.name)), stepUp: settings.stepUp, relationSchema }),
+    loadPolicies(settings.policies.dir, { ...policyCompileOptions(settings), relationSchema }),
   );
   const seedFile = settings.store.seedFile;
   const seed = seedFile ? collect(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;

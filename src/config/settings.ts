@@ -6,10 +6,12 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
 import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
+import { apiKeySettingsSchema, internalTokenSchema, introspectionEndpointSchema, sessionSettingsSchema } from './credential-settings.js';
 import { durationMs } from './duration.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { redisStoreSchema, resolveStorePaths } from './redis-store-settings.js';
 import { loadYamlFile } from './yaml-file.js';
+import type { CompileOptions } from '../policy/compile.js';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret) are never accepted. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -59,6 +61,13 @@ const settingsSchema = z.strictObject({
     .strictObject({ listen: listenAddress.default({ host: '0.0.0.0', port: 9090 }) })
     .default({ listen: { host: '0.0.0.0', port: 9090 } }),
   issuers: z.array(issuerSchema).default([]),
+  /** API keys (hashed with this pepper in the store); policies may accept them only when set. */
+  apiKeys: apiKeySettingsSchema.optional(),
+  /** RFC 7662 token introspection endpoints for opaque tokens. */
+  introspection: z.array(introspectionEndpointSchema).default([]),
+  sessions: sessionSettingsSchema.default({ idleTimeout: 1_800_000, absoluteTimeout: 43_200_000 }),
+  /** A short-lived identity JWT keycard signs for services (policy `forward.identityToken`). */
+  internalToken: internalTokenSchema.optional(),
   jwt: z
     .strictObject({
       clockSkew: durationMs.default(30_000),
@@ -132,6 +141,13 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     }
     names.add(issuer.name);
   });
+  const endpoints = new Set<string>();
+  data.introspection.forEach((endpoint, index) => {
+    if (endpoints.has(endpoint.name)) {
+      throw new ConfigError([source.issue('invalid_value', ['introspection', index, 'name'], `duplicate introspection endpoint name "${endpoint.name}"`)]);
+    }
+    endpoints.add(endpoint.name);
+  });
   checkRelationSettings(source, data.relations);
   const base = dirname(path);
   const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
@@ -143,8 +159,23 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     admin: { ...data.admin, listen: overrides.adminListen ?? data.admin.listen },
     http: overrides.httpListen ? { listen: overrides.httpListen } : data.http,
     issuers: data.issuers.map((issuer) => ({ ...issuer, ...(issuer.jwksFile && { jwksFile: inBase(issuer.jwksFile) }) })),
+    ...(data.apiKeys && { apiKeys: { ...data.apiKeys, ...(data.apiKeys.pepperFile && { pepperFile: inBase(data.apiKeys.pepperFile) }) } }),
+    introspection: data.introspection.map((endpoint) => ({ ...endpoint, ...(endpoint.clientSecretFile && { clientSecretFile: inBase(endpoint.clientSecretFile) }) })),
+    ...(data.internalToken && { internalToken: { ...data.internalToken, signingKeyFile: inBase(data.internalToken.signingKeyFile) } }),
     policies: { ...data.policies, dir: inBase(data.policies.dir) },
     store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
+  };
+}
+
+/** What policies are compiled against: the names and credentials this settings file configures. */
+export function policyCompileOptions(settings: Settings): Pick<CompileOptions, 'issuers' | 'credentials' | 'stepUp'> {
+  return {
+    issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
+    credentials: {
+      introspectionEndpoints: new Set(settings.introspection.map((endpoint) => endpoint.name)),
+      apiKeys: settings.apiKeys !== undefined,
+    },
+    stepUp: settings.stepUp,
   };
 }

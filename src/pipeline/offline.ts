@@ -59,7 +59,8 @@ export async function decideOffline(deps: OfflineDeps, request: OfflineRequest, 
     policies: () => deps.policies,
     authenticator: {
       // Like the real authenticator: a service may accept only some issuers.
-      authenticate: async (_header, allowedIssuers) => {
+      authenticate: async (_request, config) => {
+        const allowedIssuers = config.credentials.find((credential) => credential.kind === 'jwt')?.issuers;
         if (identity.authenticated && allowedIssuers && !allowedIssuers.includes(identity.issuer)) {
           throw new DenyError('untrusted_issuer', `issuer ${identity.issuer} is not accepted by this service`);
         }

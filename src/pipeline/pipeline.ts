@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Authenticator } from '../authn/authenticator.js';
-import { ANONYMOUS, type AuthenticatedIdentity } from '../authn/identity.js';
+import { credentialRequest } from '../authn/credentials/request-source.js';
+import type { AuthenticationConfig, CredentialRequest } from '../authn/credentials/types.js';
+import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from '../authn/identity.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext, type Evaluation } from '../policy/evaluate.js';
@@ -25,8 +26,8 @@ export interface PipelineLimits {
 export interface PipelineDeps {
   /** The policy set to decide with; undefined while none has loaded. */
   readonly policies: () => PolicySet | undefined;
-  /** The identity phase: an Authenticator, or a fixed identity for offline evaluation. */
-  readonly authenticator: Pick<Authenticator, 'authenticate'>;
+  /** The identity phase: an IdentityPhase, or a fixed identity for offline evaluation. */
+  readonly authenticator: IdentityAuthenticator;
   readonly store: StateStore;
   readonly relations: RelationChecker;
   readonly limits: PipelineLimits;
@@ -35,6 +36,11 @@ export interface PipelineDeps {
   readonly now?: () => number;
   /** Told of every decision (metrics, audit). Must not throw or block. */
   readonly onDecision?: (decision: Decision, input: AuthzInput) => void;
+}
+
+export interface IdentityAuthenticator {
+  /** The caller of the request, as the service's authentication config accepts it (DenyError when rejected). */
+  authenticate(request: CredentialRequest, config: AuthenticationConfig): Promise<Identity>;
 }
 
 type Outcome = { reason: DenyReason | 'allowed'; detail?: string };
@@ -138,7 +144,7 @@ export class Pipeline {
     lap('route');
 
     // 2. identity
-    const identity = await this.deps.authenticator.authenticate((name) => input.headers.get(name), policy.issuers);
+    const identity = await this.deps.authenticator.authenticate(credentialRequest(input), policy.authentication);
     lap('identity');
 
     // 3. state: revocations and roles from the live store, never from the token
@@ -152,7 +158,7 @@ export class Pipeline {
     const caller: CallerContext = {
       identity,
       roles,
-      request: { method: input.method, path: path.path, headers: input.headers, clientAddress: progress.clientAddress },
+      request: { method: input.method, path: path.path, headers: input.headers, clientAddress: progress.clientAddress, peerPrincipal: input.source.principal },
       now: this.now(),
       relations: reads.maxStaleMs ? { check: (object, relation, subject) => relations.check(object, relation, subject, reads) } : relations,
     };

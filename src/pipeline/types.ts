@@ -16,7 +16,10 @@ export interface AuthzInput {
   readonly headers: ReadonlyMap<string, string>;
   /** Explicit service name (Envoy `context_extensions.service`); routes by host when absent. */
   readonly service?: string;
+  /** The downstream peer as Envoy saw it: address and, for mTLS, the certificate's principal (URI SAN / SPIFFE ID). */
   readonly source: { readonly address?: string; readonly principal?: string };
+  /** `metadata_context.filter_metadata` as plain JSON by filter name (e.g. Envoy's jwt_authn result). */
+  readonly filterMetadata?: Readonly<Record<string, unknown>>;
   readonly contextExtensions: Readonly<Record<string, string>>;
   /** The proxy's request id (x-request-id), to join logs. */
   readonly requestId?: string;

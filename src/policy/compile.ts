@@ -3,6 +3,7 @@
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { YamlSource } from '../config/yaml-file.js';
 import { normalizeHost } from '../pipeline/normalize.js';
+import { compileAuthentication, type CredentialSettingsView } from './authentication.js';
 import { mergeReads } from './conditions/combinators.js';
 import { compileCondition } from './conditions/compile.js';
 import type { CompileContext, Condition, ConditionCategory, RelationSchemaView, StepUpSettings } from './conditions/types.js';
@@ -15,9 +16,13 @@ import type { CompiledPolicy, CompiledRule } from './types.js';
 export interface CompileOptions {
   /** Issuer names from the settings file. */
   readonly issuers: ReadonlySet<string>;
+  /** Other credential settings (introspection endpoints, API keys); none when left out. */
+  readonly credentials?: Omit<CredentialSettingsView, 'issuers'>;
   readonly stepUp?: StepUpSettings;
   readonly relationSchema?: RelationSchemaView;
 }
+
+const NO_OTHER_CREDENTIALS: Omit<CredentialSettingsView, 'issuers'> = { introspectionEndpoints: new Set(), apiKeys: false };
 
 /** With no relation schema configured, every `relation:` condition is a load error. */
 const NO_RELATIONS: RelationSchemaView = { hasRelation: () => false, subjectType: 'user' };
@@ -27,12 +32,9 @@ const CATEGORY_ORDER: Record<ConditionCategory, number> = { plain: 0, scope: 1, 
 export function compilePolicy(spec: PolicySpec, source: YamlSource, options: CompileOptions): CompiledPolicy {
   const issues: ConfigIssue[] = [];
 
-  const issuers = spec.authentication.issuers;
-  issuers?.forEach((issuer, index) => {
-    if (!options.issuers.has(issuer)) {
-      issues.push(source.issue('unknown_issuer', ['authentication', 'issuers', index], `issuer "${issuer}" is not configured in the settings file`));
-    }
-  });
+  const authentication = compileAuthentication(spec.authentication, source, { ...NO_OTHER_CREDENTIALS, ...options.credentials, issuers: options.issuers }, issues);
+  // Issuers of the first JWT entry: what offline tools (`keycard check`) assume a caller uses.
+  const issuers = authentication.credentials.find((credential) => credential.kind === 'jwt' || credential.kind === 'envoy_jwt')?.issuers;
 
   const ids = new Set<string>();
   const rules: CompiledRule[] = [];
@@ -51,6 +53,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     file: source.file,
     mode: spec.mode,
     issuers,
+    authentication,
     rules,
     index: new RuleIndex(rules),
     forward: spec.forward,

@@ -1,6 +1,7 @@
 // The YAML form of a service policy file. See README "Policy reference".
 import { z } from 'zod';
 import { durationMs } from '../config/duration.js';
+import { authenticationSchema } from './authentication-schema.js';
 import { conditionSchema } from './conditions/schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
@@ -37,9 +38,7 @@ export const policySchema = z.strictObject({
   description: z.string().optional(),
   hosts: z.array(z.string().min(1)).default([]),
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
-  authentication: z
-    .strictObject({ issuers: z.array(z.string().min(1)).min(1).optional() })
-    .default({}),
+  authentication: authenticationSchema.default({ onMultiple: 'reject' }),
   rules: z.array(ruleSchema).default([]),
   /** When the live store fails: deny (fail-closed), or answer from cached state up to maxStale old. */
   store: z

@@ -1,4 +1,5 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
+import type { AuthenticationConfig } from '../authn/credentials/types.js';
 import type { ReadOptions } from '../state/store.js';
 import type { Condition } from './conditions/types.js';
 import type { PathTemplate } from './path-template.js';
@@ -47,6 +48,8 @@ export interface CompiledPolicy {
   readonly mode: PolicyMode;
   /** Issuer names that may authenticate callers here; undefined means every configured issuer. */
   readonly issuers: readonly string[] | undefined;
+  /** The credentials accepted, in order of precedence. */
+  readonly authentication: AuthenticationConfig;
   readonly rules: readonly CompiledRule[];
   /** Finds the rules that can match a method and path without scanning them all. */
   readonly index: RuleIndex;

@@ -43,7 +43,7 @@ describe('TokenCache.key', () => {
 describe('TokenCache', () => {
   it('returns what was stored, and nothing for unknown keys', () => {
     const clock = new Clock();
-    const cache = new TokenCache(10, 60_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(10, 60_000, clock.now);
     const alice = expiringIn(clock, 600);
     cache.set('k1', alice);
     expect(cache.get('k1')).toBe(alice);
@@ -53,7 +53,7 @@ describe('TokenCache', () => {
 
   it('never returns an identity at or after its exp, and forgets it', async () => {
     const clock = new Clock();
-    const cache = new TokenCache(10, 3_600_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(10, 3_600_000, clock.now);
     const alice = expiringIn(clock, 60);
     cache.set('k', alice);
 
@@ -67,7 +67,7 @@ describe('TokenCache', () => {
 
   it('does not store an identity that has already expired', () => {
     const clock = new Clock();
-    const cache = new TokenCache(10, 60_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(10, 60_000, clock.now);
     cache.set('past', expiringIn(clock, -1));
     cache.set('now', identity('bob', clock.ms / 1000));
     expect(cache.size).toBe(0);
@@ -77,7 +77,7 @@ describe('TokenCache', () => {
 
   it('caps the time an identity is trusted at maxTtl, even when exp is far away', async () => {
     const clock = new Clock();
-    const cache = new TokenCache(10, 1_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(10, 1_000, clock.now);
     const alice = expiringIn(clock, 24 * 3600);
     cache.set('k', alice);
 
@@ -90,7 +90,7 @@ describe('TokenCache', () => {
 
   it('stores nothing when maxTtl is 0', () => {
     const clock = new Clock();
-    const cache = new TokenCache(10, 0, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(10, 0, clock.now);
     cache.set('k', expiringIn(clock, 600));
     expect(cache.get('k')).toBeUndefined();
     expect(cache.size).toBe(0);
@@ -98,7 +98,7 @@ describe('TokenCache', () => {
 
   it('is bounded: beyond maxEntries the least recently used entry is evicted', () => {
     const clock = new Clock();
-    const cache = new TokenCache(3, 60_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(3, 60_000, clock.now);
     for (const name of ['a', 'b', 'c']) cache.set(name, expiringIn(clock, 600, name));
     expect(cache.get('a')?.subject).toBe('a'); // a is now the most recently used
 
@@ -113,7 +113,7 @@ describe('TokenCache', () => {
 
   it('replaces an entry set again under the same key', () => {
     const clock = new Clock();
-    const cache = new TokenCache(3, 60_000, clock.now);
+    const cache = new TokenCache<AuthenticatedIdentity>(3, 60_000, clock.now);
     cache.set('k', expiringIn(clock, 600, 'first'));
     cache.set('k', expiringIn(clock, 600, 'second'));
     expect(cache.size).toBe(1);

@@ -1,6 +1,7 @@
 // The Pipeline in-process, for tests that decide requests without a server: its dependencies with
 // test defaults, the test issuer's Authenticator, and requests as Envoy would hand them over.
 import { Authenticator } from '../../src/authn/authenticator.js';
+import { IdentityPhase } from '../../src/authn/identity-phase.js';
 import type { Identity } from '../../src/authn/identity.js';
 import { fileLoader, KeySet } from '../../src/authn/key-set.js';
 import { TokenCache } from '../../src/authn/token-cache.js';
@@ -15,9 +16,15 @@ import type { Workspace } from './workspace.js';
 /** For policies without relation conditions: no relation ever holds. */
 export const NO_RELATIONS: RelationChecker = { check: async () => ({ ok: false }) };
 
-/** A Pipeline with `deps`; without them an empty memory store, no relations and limits of 100 headers, 10,000 bytes. */
-export function pipelineWith(deps: Pick<PipelineDeps, 'policies' | 'authenticator'> & Partial<PipelineDeps>): Pipeline {
-  return new Pipeline({ store: new MemoryStore(), relations: NO_RELATIONS, limits: { maxHeaders: 100, maxHeaderBytes: 10_000 }, ...deps });
+/**
+ * A Pipeline with `deps`; without them an empty memory store, no relations and limits of 100
+ * headers, 10,000 bytes. A JWT Authenticator becomes an identity phase that accepts only JWTs.
+ */
+export function pipelineWith(
+  deps: Pick<PipelineDeps, 'policies'> & { authenticator: PipelineDeps['authenticator'] | Authenticator } & Partial<Omit<PipelineDeps, 'authenticator'>>,
+): Pipeline {
+  const authenticator = deps.authenticator instanceof Authenticator ? new IdentityPhase({ jwt: deps.authenticator }) : deps.authenticator;
+  return new Pipeline({ store: new MemoryStore(), relations: NO_RELATIONS, limits: { maxHeaders: 100, maxHeaderBytes: 10_000 }, ...deps, authenticator });
 }
 
 /** An identity phase that makes every caller `identity`, as `keycard check` does. */

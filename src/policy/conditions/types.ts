@@ -13,6 +13,8 @@ export interface RequestContext {
   readonly headers: ReadonlyMap<string, string>;
   /** The client address: the peer, or the first untrusted hop of x-forwarded-for behind trusted proxies. */
   readonly clientAddress: string | undefined;
+  /** The mTLS peer's identity as Envoy reports it (`source.principal`), e.g. a SPIFFE ID. */
+  readonly peerPrincipal?: string | undefined;
 }
 
 /** Answers "does `subject` have `relation` on `object`?" from the live store (ReBAC). */
