@@ -69,6 +69,8 @@ export class AuditLog {
         source: input.source.address,
         subject: identity.authenticated ? identity.subject : undefined,
         issuer: identity.authenticated ? identity.issuer : undefined,
+        credential: identity.authenticated ? identity.credential : undefined,
+        peer: input.source.principal,
         roles: decision.roles,
         decision: decisionLabel(decision),
         status: decision.status,

@@ -36,16 +36,26 @@ export const CREDENTIAL_ENTRY_NAMES = Object.keys(entrySchemas) as CredentialEnt
 
 export type CredentialEntry = { [K in CredentialEntryName]: { readonly kind: K; readonly options: z.infer<(typeof entrySchemas)[K]> } }[CredentialEntryName];
 
-const entrySchema: z.ZodType<CredentialEntry, unknown> = z.union([
-  z.enum(CREDENTIAL_ENTRY_NAMES).transform((kind, ctx) => parseEntry(kind, {}, ctx)),
-  z
-    .record(z.enum(CREDENTIAL_ENTRY_NAMES), z.unknown())
-    .refine((entry) => Object.keys(entry).length === 1, 'each credential entry has exactly one key, e.g. {jwt: {issuers: [corp-idp]}}')
-    .transform((entry, ctx) => {
-      const [kind, options] = Object.entries(entry)[0] as [CredentialEntryName, unknown];
-      return parseEntry(kind, options ?? {}, ctx, [kind]);
-    }),
-]) as z.ZodType<CredentialEntry, unknown>;
+/** `- jwt` or `- jwt: {...}`: parsed by hand so each mistake gets its own message and key path. */
+const entrySchema = z.unknown().transform((entry, ctx): CredentialEntry => {
+  if (typeof entry === 'string') {
+    if (isEntryName(entry)) return parseEntry(entry, {}, ctx);
+  } else if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) {
+    const keys = Object.keys(entry);
+    if (keys.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `each credential entry has exactly one key, e.g. {jwt: {issuers: [corp-idp]}}; this one has ${keys.length}` });
+      return z.NEVER;
+    }
+    const kind = keys[0]!;
+    if (isEntryName(kind)) return parseEntry(kind, (entry as Record<string, unknown>)[kind] ?? {}, ctx, [kind]);
+  }
+  ctx.addIssue({ code: 'custom', message: `a credential entry is one of ${CREDENTIAL_ENTRY_NAMES.join(', ')} (alone, or as a key with options)` });
+  return z.NEVER;
+});
+
+function isEntryName(name: string): name is CredentialEntryName {
+  return (CREDENTIAL_ENTRY_NAMES as readonly string[]).includes(name);
+}
 
 function parseEntry(kind: CredentialEntryName, options: unknown, ctx: z.RefinementCtx, path: PropertyKey[] = []): CredentialEntry {
   const parsed = entrySchemas[kind].safeParse(options);
