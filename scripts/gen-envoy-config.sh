@@ -21,6 +21,7 @@ protos=(
   envoy/config/bootstrap/v3/bootstrap.proto
   envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
   envoy/extensions/filters/http/ext_authz/v3/ext_authz.proto
+  envoy/extensions/filters/http/jwt_authn/v3/config.proto
   envoy/extensions/filters/http/router/v3/router.proto
   envoy/extensions/filters/http/health_check/v3/health_check.proto
   envoy/extensions/upstreams/http/v3/http_protocol_options.proto

@@ -1,7 +1,10 @@
 // The composition root: builds every part of keycard from the settings and runs it.
 import { Authenticator, type Issuer } from './authn/authenticator.js';
 import { fileLoader, KeySet, uriLoader } from './authn/key-set.js';
+import { proxyAndOpaqueProviders, type ProxyAndOpaqueProviders } from './authn/credentials/proxy-and-opaque-providers.js';
+import { storeCredentials, type StoreCredentials } from './authn/credentials/store-credentials.js';
 import { IdentityPhase } from './authn/identity-phase.js';
+import { InternalTokenIssuer } from './authn/internal-token.js';
 import { TokenCache } from './authn/token-cache.js';
 import { AuditLog } from './audit/audit-log.js';
 import { policyCompileOptions, type Settings } from './config/settings.js';
@@ -44,6 +47,12 @@ export class Keycard {
   /** ReBAC: answers relation conditions from the store and the relation schema. */
   readonly relations: RelationChecker;
   private readonly issuers: Issuer[];
+  /** Signs the internal identity tokens (settings `internalToken`); its key loads in load(). */
+  private readonly identityTokens: InternalTokenIssuer | undefined;
+  /** Introspection, envoy_jwt and mTLS providers; the introspection secrets load in load(). */
+  private readonly proxyAndOpaque: ProxyAndOpaqueProviders;
+  /** API key and session providers (the live store); the API key pepper loads in load(). */
+  private readonly storeCredentials: StoreCredentials;
   private readonly audit: AuditLog;
   private readonly grpc: GrpcServer;
   private readonly admin: AdminServer | undefined;
@@ -78,6 +87,9 @@ export class Keycard {
       maxTokenLifetimeMs: settings.jwt.maxTokenLifetime,
       onCacheLookup: (hit) => (hit ? this.metrics.tokenCacheHits : this.metrics.tokenCacheMisses).inc(),
     });
+    this.identityTokens = settings.internalToken && new InternalTokenIssuer(settings.internalToken);
+    this.proxyAndOpaque = proxyAndOpaqueProviders(settings, this.metrics, this.logger);
+    this.storeCredentials = storeCredentials(settings, this.store, this.logger);
     this.policies = new PolicySource({
       dir: settings.policies.dir,
       ...policyCompileOptions(settings),
@@ -90,11 +102,12 @@ export class Keycard {
     });
     this.pipeline = new Pipeline({
       policies: () => this.policies.current,
-      authenticator: new IdentityPhase({ jwt: authenticator }),
+      authenticator: new IdentityPhase({ jwt: authenticator, ...this.proxyAndOpaque.providers, ...this.storeCredentials.providers }),
       store: this.store,
       relations: this.relations,
       limits: settings.limits,
       trustedProxies: trustedProxyList(settings.network.trustedProxies),
+      ...(this.identityTokens && { identityTokens: this.identityTokens }),
       onDecision: (decision, input) => {
         this.metrics.recordDecision(decision);
         this.audit.decision(decision, input, decision.service ? this.policies.current?.route(decision.service, '')?.recorded : undefined);
@@ -107,7 +120,7 @@ export class Keycard {
       logger: this.logger,
     });
     this.admin =
-      options.admin === false ? undefined : new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness() });
+      options.admin === false ? undefined : new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness(), jwks: () => this.identityTokens?.jwks });
     this.httpCheck = settings.http && new HttpCheckServer({ listen: settings.http.listen, pipeline: this.pipeline, logger: this.logger });
   }
 
@@ -122,10 +135,15 @@ export class Keycard {
   }
 
   /**
-   * Loads policies (and starts watching them) and, unless `keys` is false, the issuers' keys,
-   * without listening. Offline tools that never see a token skip the keys (and the network).
+   * Loads policies (and starts watching them) and, unless `keys` is false, the issuers' keys and
+   * the internal token's signing key (a bad key file throws ConfigError), without listening.
+   * Offline tools that never see a token skip the keys (and the network).
    */
   async load({ keys = true }: { keys?: boolean } = {}): Promise<Readiness> {
+    // First, so that a bad key file fails the start before any watcher or timer keeps the process up.
+    if (keys) await this.identityTokens?.load();
+    if (keys) this.proxyAndOpaque.loadSecrets();
+    if (keys) this.storeCredentials.requireSecrets();
     this.policies.reload();
     if (this.settings.policies.watch) this.policies.watch();
     if (keys) await Promise.all(this.issuers.map((issuer) => issuer.keys.start()));

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// keycard command line: serve | check | test | lint | replay | token | roles | revoke | tuples | help | version.
+// keycard command line: serve | check | test | lint | replay | token | keygen | roles | revoke | tuples | apikeys | sessions | help | version.
 import { ConfigError } from './errors.js';
 import { checkCommand } from './cli/check.js';
+import { keygen } from './cli/keygen.js';
 import { lintCommand } from './cli/lint.js';
 import { replayCommand } from './cli/replay.js';
 import { serve } from './cli/serve.js';
 import { revokeCommand, rolesCommand, tuplesCommand } from './cli/state/command.js';
+import { apikeysCommand, sessionsCommand } from './cli/state/credential-commands.js';
 import { testCommand } from './cli/test.js';
 import { token } from './cli/token.js';
 import { HELP, UsageError } from './cli/usage.js';
@@ -27,12 +29,18 @@ async function main(argv: string[]): Promise<number> {
     case 'token':
       await token(args);
       return 0;
+    case 'keygen':
+      return keygen(args);
     case 'roles':
       return rolesCommand(args);
     case 'revoke':
       return revokeCommand(args);
     case 'tuples':
       return tuplesCommand(args);
+    case 'apikeys':
+      return apikeysCommand(args);
+    case 'sessions':
+      return sessionsCommand(args);
     case 'version':
     case '--version':
       console.log(process.env.npm_package_version ?? '0.1.0');

@@ -42,6 +42,7 @@ export const DENY_REASONS = {
   token_inactive: { status: 401, message: 'the token is not active', bearerError: 'invalid_token' },
   introspection_unavailable: { status: 503, message: 'the token introspection endpoint is unavailable' },
   invalid_peer_identity: { status: 401, message: 'the client certificate identity is not acceptable' },
+  token_not_verified_by_proxy: { status: 401, message: 'the token was not verified by the proxy', bearerError: 'invalid_token' },
   // Authorization.
   explicit_deny: { status: 403, message: 'access is denied by policy' },
   no_matching_rule: { status: 403, message: 'no policy rule allows this request' },

@@ -118,7 +118,18 @@ export class AuditLog {
 }
 
 /** What `keycard roles|revoke|tuples` changed: an operator action on the live state. */
-export type StateAction = 'roles.grant' | 'roles.revoke' | 'revoke.token' | 'revoke.subject' | 'revoke.session' | 'tuples.add' | 'tuples.remove';
+export type StateAction =
+  | 'roles.grant'
+  | 'roles.revoke'
+  | 'revoke.token'
+  | 'revoke.subject'
+  | 'revoke.session'
+  | 'tuples.add'
+  | 'tuples.remove'
+  | 'apikeys.create'
+  | 'apikeys.revoke'
+  | 'sessions.create'
+  | 'sessions.revoke';
 
 export interface StateChangeRecord {
   /** Who made the change (`--actor`, $KEYCARD_ACTOR or the OS user). */

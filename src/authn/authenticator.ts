@@ -5,6 +5,7 @@ import { decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, t
 import type { IssuerSettings } from '../config/settings.js';
 import { DenyError } from '../errors.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './credentials/types.js';
+import { duplicateMemberInJws } from './duplicate-members.js';
 import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from './identity.js';
 import { denyReasonForJwtError } from './jwt-errors.js';
 import type { KeySet } from './key-set.js';
@@ -47,7 +48,7 @@ export class Authenticator implements CredentialProvider<'jwt'> {
       kind: 'jwt',
       carrier: `header:${spec.header}`,
       // A token of another shape (opaque, or a JWE) may be for another method on this header.
-      claim: JWS_COMPACT.test(token) ? 'certain' : 'fallback',
+      claim: isJwsCompact(token) ? 'certain' : 'fallback',
       verify: () => this.verifyToken(token, spec.issuers, spec.types),
     };
   }
@@ -109,11 +110,24 @@ export class Authenticator implements CredentialProvider<'jwt'> {
         clockTolerance: Math.round(this.options.clockSkewMs / 1000),
         requiredClaims: ['sub', 'exp'],
       });
+      const duplicate = duplicateMemberInJws(token);
+      if (duplicate !== undefined) throw new DenyError('malformed_token', `${settings.name}: ${duplicate}`);
       if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 256) {
         throw new DenyError('invalid_claims', `${settings.name}: "sub" must be a non-empty string of at most 256 characters`);
       }
+      // The subject travels on in x-keycard-subject: a control character would break (or forge)
+      // header lines, and a header parser drops surrounding spaces (" root" would read as "root").
+      if (UNFORWARDABLE.test(payload.sub)) {
+        throw new DenyError('invalid_claims', `${settings.name}: "sub" has a control character or surrounding spaces`);
+      }
       const lifetime = lifetimeProblem(payload, this.options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS, this.options.clockSkewMs, Date.now());
       if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
+      // jose checks a future iat only with maxTokenAge. A token "issued" later than now would also
+      // outlive a revocation of the subject's tokens issued before now.
+      const issuedAhead = (payload.iat ?? 0) - Date.now() / 1000;
+      if (issuedAhead > this.options.clockSkewMs / 1000) {
+        throw new DenyError('token_not_yet_valid', `${settings.name}: "iat" is ${Math.round(issuedAhead)}s in the future`);
+      }
       const identity: AuthenticatedIdentity = Object.freeze({
         authenticated: true,
         subject: payload.sub,
@@ -122,7 +136,8 @@ export class Authenticator implements CredentialProvider<'jwt'> {
         claims: Object.freeze(payload),
         expiresAt: payload.exp!,
       });
-      return { identity, type: protectedHeader.typ, expiresAt: payload.exp! };
+      // A typ that is not a string (RFC 7515 §4.1.9) matches no configured type.
+      return { identity, type: typeof protectedHeader.typ === 'string' ? protectedHeader.typ : undefined, expiresAt: payload.exp! };
     } catch (error) {
       if (error instanceof DenyError) throw error;
       throw new DenyError(denyReasonForJwtError(error), `${settings.name}: ${(error as Error).message}`);
@@ -178,8 +193,18 @@ async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOpt
 
 const WHITESPACE = /\s/;
 
-/** JWS compact serialization: three base64url parts (a JWE has five). */
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
+const UNFORWARDABLE = /[\x00-\x1f\x7f]|^ | $/;
+
+/**
+ * Whether the token has the shape of a JWS compact serialization: three parts (a JWE has five).
+ * Counting dots is enough to tell a JWT from an opaque token; verification checks the rest.
+ */
+function isJwsCompact(token: string): boolean {
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  return first > 0 && second > first + 1 && second < token.length - 1 && token.indexOf('.', second + 1) < 0;
+}
 
 /** A `typ` value compared as RFC 7515 §4.1.9 says: case-insensitive, `application/` implied. */
 export function mediaType(typ: string | undefined): string {
@@ -195,7 +220,8 @@ export function bearerToken(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   // The usual form, `Bearer <token>` without any other whitespace, in one scan of the token.
   if (value.startsWith('Bearer ') && value.length > 7 && !WHITESPACE.test(value.slice(7))) return value.slice(7);
-  const match = /^\s*bearer(?:\s+(.*))?$/i.exec(value);
+  // [\s\S], not ".": a token followed by a line break and more is malformed, not "no credential".
+  const match = /^\s*bearer(?:\s+([\s\S]*))?$/i.exec(value);
   if (!match) return undefined;
   const token = (match[1] ?? '').trim();
   if (token === '' || WHITESPACE.test(token)) throw new DenyError('malformed_credential', 'Bearer needs exactly one token');

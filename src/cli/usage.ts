@@ -23,10 +23,13 @@ Usage:
   keycard lint   [--config FILE] [--strict]
   keycard replay --audit AUDIT.jsonl --policies DIR [--config FILE] [--format text|json] [--rule-changes]
   keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h]
+  keycard keygen [--alg ES256|ES384|EdDSA|RS256|PS256] [--kid KID] [--out FILE]
   keycard roles  grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]
   keycard revoke token JTI | subject SUBJECT [--before ISO|now] | session SID | list
   keycard tuples add TUPLE | remove TUPLE | check TUPLE | list [--object O] [--relation R] [--subject S]
-                 (roles, revoke, tuples: [--config FILE] [--actor NAME] [--format text|json])
+  keycard apikeys create --subject S [--scope X]... [--expires 90d] [--name N] | revoke ID | list [--subject S]
+  keycard sessions create --subject S [--acr A] [--amr pwd,otp] | revoke ID | list [--subject S]
+                 (roles, revoke, tuples, apikeys, sessions: [--config FILE] [--actor NAME] [--format text|json])
   keycard help | version
 
 The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
@@ -47,10 +50,17 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
           report the changes by service and rule. Exit 1 when an allowed request would be
           denied, 0 otherwise, 2 on errors.
   token   mint a signed JWT for development and tests (never use the example keys in production)
+  keygen  create a private JWK for internalToken.signingKeyFile. --out FILE writes it (mode 0600,
+          never over an existing file) and prints the public JWK; without --out the private JWK
+          is printed
   roles, revoke, tuples
           change or show the live state in the configured store: role bindings, revocations,
           relation tuples (TUPLE is TYPE:ID#RELATION@SUBJECT, checked against the relation
           schema). Every change is audited with --actor (default $KEYCARD_ACTOR, else the OS
           user). A memory store is per process: changes need store.type redis.
           Exit 0 ok, 2 errors; tuples check exits 1 when the subject lacks the relation.
+  apikeys, sessions
+          create, revoke and list API keys (kc_<id>_<secret>) and sessions in the configured
+          store. create prints the key or cookie value once: the store keeps only a hash, the
+          audit log only the id. revoke ID deletes it: every replica refuses it at once.
 `;

@@ -2,9 +2,11 @@
 // workers, each a whole keycard, that share the gRPC (and HTTP check) listening ports through
 // node:cluster (the primary accepts connections and hands them out in turn); restarts a worker that
 // dies, backing off while it keeps dying; serves the admin port with the workers' metrics added up
-// and their readiness; and on SIGTERM lets every worker finish its in-flight Checks.
+// and their readiness (and the internal token's public keys, read from the same key file the
+// workers sign with); and on SIGTERM lets every worker finish its in-flight Checks.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { publicKeySet } from '../authn/internal-token-key.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
 import { AdminServer, type Readiness } from '../server/admin-server.js';
@@ -72,11 +74,14 @@ export class ClusterPrimary {
         this.set({ state: 'starting' }, slots.length - listening);
       },
     });
+    // Read before any worker is forked: a bad key file is a startup error (ConfigError) here too.
+    const jwks = settings.internalToken && publicKeySet(settings.internalToken);
     this.admin = new AdminServer({
       listen: settings.admin.listen,
       registry: { contentType: this.registry.contentType, metrics: () => this.metrics() },
       readiness: () => this.readiness(),
       liveness: () => this.liveness(),
+      jwks: () => jwks,
     });
   }
 

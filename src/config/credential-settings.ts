@@ -16,6 +16,7 @@
 //     absoluteTimeout: 12h
 //   internalToken:                               # a short-lived JWT keycard signs for the service
 //     signingKeyFile: keys/internal-signing.jwk.json   # a private JWK with kid and alg (ES256, EdDSA, RS256)
+//     additionalPublicKeysFile: keys/next.jwks.json   # optional: public keys also published (rotation)
 //     issuer: https://keycard.internal
 //     lifetime: 60s
 //     header: x-keycard-token
@@ -59,6 +60,8 @@ export const sessionSettingsSchema = z.strictObject({
 
 export const internalTokenSchema = z.strictObject({
   signingKeyFile: z.string().min(1),
+  /** Public keys published next to the signing key (a JWK set), for rotation: the next key, or the previous one. */
+  additionalPublicKeysFile: z.string().min(1).optional(),
   issuer: z.string().min(1).default('keycard'),
   lifetime: durationMs.refine((ms) => ms >= 1000 && ms <= 3_600_000, 'between 1s and 1h').default(60_000),
   header: z

@@ -161,7 +161,13 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     issuers: data.issuers.map((issuer) => ({ ...issuer, ...(issuer.jwksFile && { jwksFile: inBase(issuer.jwksFile) }) })),
     ...(data.apiKeys && { apiKeys: { ...data.apiKeys, ...(data.apiKeys.pepperFile && { pepperFile: inBase(data.apiKeys.pepperFile) }) } }),
     introspection: data.introspection.map((endpoint) => ({ ...endpoint, ...(endpoint.clientSecretFile && { clientSecretFile: inBase(endpoint.clientSecretFile) }) })),
-    ...(data.internalToken && { internalToken: { ...data.internalToken, signingKeyFile: inBase(data.internalToken.signingKeyFile) } }),
+    ...(data.internalToken && {
+      internalToken: {
+        ...data.internalToken,
+        signingKeyFile: inBase(data.internalToken.signingKeyFile),
+        ...(data.internalToken.additionalPublicKeysFile && { additionalPublicKeysFile: inBase(data.internalToken.additionalPublicKeysFile) }),
+      },
+    }),
     policies: { ...data.policies, dir: inBase(data.policies.dir) },
     store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
@@ -175,6 +181,7 @@ export function policyCompileOptions(settings: Settings): Pick<CompileOptions, '
     credentials: {
       introspectionEndpoints: new Set(settings.introspection.map((endpoint) => endpoint.name)),
       apiKeys: settings.apiKeys !== undefined,
+      internalToken: settings.internalToken !== undefined,
     },
     stepUp: settings.stepUp,
   };

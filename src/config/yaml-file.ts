@@ -67,7 +67,15 @@ export function parseYaml(file: string, text: string): { source: YamlSource; val
       })),
     );
   }
-  return { source: new YamlSource(file, document, lines), value: document.toJS({ maxAliasCount: 100 }) };
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias bomb ("billion laughs") is refused here, by a plain Error: report it like any
+    // syntax error, so a hot reload keeps the last good set instead of crashing the process.
+    throw new ConfigError([{ code: 'yaml_syntax', file, message: (error as Error).message }]);
+  }
+  return { source: new YamlSource(file, document, lines), value };
 }
 
 export function readYamlFile(file: string, displayName = file): { source: YamlSource; value: unknown } {

@@ -33,6 +33,19 @@ export class Metrics {
   });
   readonly tokenCacheHits = new Counter({ name: 'keycard_token_cache_hits_total', help: 'Tokens recognized from the verified-token cache.', registers: [this.registry] });
   readonly tokenCacheMisses = new Counter({ name: 'keycard_token_cache_misses_total', help: 'Tokens that had to be verified.', registers: [this.registry] });
+  /** Label values: configured endpoint names; result active|inactive|timeout|unreachable|http_error|invalid_response. */
+  readonly introspectionRequests = new Counter({
+    name: 'keycard_introspection_requests_total',
+    help: 'Token introspection calls, by endpoint and result (active|inactive|timeout|unreachable|http_error|invalid_response).',
+    labelNames: ['endpoint', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly introspectionCacheLookups = new Counter({
+    name: 'keycard_introspection_cache_lookups_total',
+    help: 'Introspection cache lookups, by endpoint and result (hit|miss).',
+    labelNames: ['endpoint', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly jwksFetches = new Counter({
     name: 'keycard_jwks_fetches_total',
     help: 'JWKS loads per issuer, by result (ok|error).',

@@ -1,6 +1,7 @@
 // Canonical forms of the request path and host, so that a policy sees exactly one spelling of
-// every path. Anything ambiguous (an encoded slash or backslash, a NUL, a path that climbs above
-// the root) is rejected rather than guessed at: the service behind Envoy might read it differently.
+// every path. Anything ambiguous (an encoded slash or backslash, a NUL, a `;` path parameter, a
+// path that climbs above the root) is rejected rather than guessed at: the service behind Envoy
+// might read it differently.
 
 export type PathResult =
   | { readonly ok: true; readonly path: string; readonly segments: readonly string[]; readonly query: string }
@@ -14,6 +15,9 @@ const HEX = /^[0-9A-Fa-f]{2}$/;
  * - query and fragment are split off; they never take part in matching
  * - percent-encoded unreserved characters are decoded, other escapes get upper-case hex
  * - `%2F`, `%5C`, `%00`, a raw backslash or control character are rejected
+ * - a raw `;` is rejected: servlet containers (Tomcat, Jetty, Spring) strip `;params` from each
+ *   segment, so `/admin;x/users` is `/admin/users` to them but not to a deny rule on `/admin/**`.
+ *   An encoded `%3B` is an ordinary character of the segment everywhere, and stays.
  * - duplicate slashes merge, `.` and `..` segments are resolved (RFC 3986 §5.2.4), escaping the root is rejected
  * - a trailing slash is dropped (except for `/`), so `/admin/` and `/admin` are the same path
  */
@@ -39,9 +43,9 @@ export function normalizePath(target: string): PathResult {
   return { ok: true, path: `/${segments.join('/')}`, segments, query };
 }
 
-/** What decodeUnreserved has to look at: escapes, backslashes, control characters. */
+/** What decodeUnreserved has to look at: escapes, backslashes, `;`, control characters. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
-const NEEDS_DECODING = /[%\\\x00-\x1f\x7f]/;
+const NEEDS_DECODING = /[%;\\\x00-\x1f\x7f]/;
 
 function decodeUnreserved(path: string): string | { ok: false; problem: string } {
   // Most paths have none of these: then the loop below would rebuild the same string.
@@ -52,6 +56,7 @@ function decodeUnreserved(path: string): string | { ok: false; problem: string }
     const code = char.charCodeAt(0);
     if (code < 0x20 || code === 0x7f) return { ok: false, problem: 'control character in path' };
     if (char === '\\') return { ok: false, problem: 'backslash in path' };
+    if (char === ';') return { ok: false, problem: 'path parameter (";") in path' };
     if (char !== '%') {
       out += char;
       continue;
@@ -66,6 +71,16 @@ function decodeUnreserved(path: string): string | { ok: false; problem: string }
     i += 2;
   }
   return out;
+}
+
+/**
+ * One path segment as normalizePath spells it (`%7E` → `~`, `%c3` → `%C3`), for the literals of
+ * path templates: a template written with other escapes than requests normalize to would never
+ * match, and a deny rule that never matches is a hole.
+ */
+export function canonicalSegment(segment: string): { readonly ok: true; readonly segment: string } | { readonly ok: false; readonly problem: string } {
+  const decoded = decodeUnreserved(segment);
+  return typeof decoded === 'string' ? { ok: true, segment: decoded } : decoded;
 }
 
 /** `Orders.Shop.svc.:8080` → `orders.shop.svc`; `[::1]:80` → `[::1]`. */

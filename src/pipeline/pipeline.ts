@@ -36,6 +36,15 @@ export interface PipelineDeps {
   readonly now?: () => number;
   /** Told of every decision (metrics, audit). Must not throw or block. */
   readonly onDecision?: (decision: Decision, input: AuthzInput) => void;
+  /** Signs internal identity tokens (settings `internalToken`). Offline evaluation leaves it out: no token is made. */
+  readonly identityTokens?: IdentityTokenIssuer;
+}
+
+export interface IdentityTokenIssuer {
+  /** The request header the token travels in. */
+  readonly header: string;
+  /** A token for this caller, service and roles; rejects (DenyError or not) when none can be made. */
+  issue(identity: AuthenticatedIdentity, service: string, roles: readonly string[]): Promise<string>;
 }
 
 export interface IdentityAuthenticator {
@@ -75,13 +84,33 @@ export class Pipeline {
         ? { reason: error.reason, detail: error.detail }
         : { reason: 'internal_error', detail: (error as Error)?.stack ?? String(error) };
     }
-    const decision = this.toDecision(outcome, progress, started, phaseMs);
+    let decision = this.toDecision(outcome, progress, started, phaseMs);
+    if (decision.allowed) decision = await this.withIdentityToken(decision, progress, started, phaseMs);
     try {
       this.deps.onDecision?.(decision, input);
     } catch {
       // Observers must never change a decision.
     }
     return decision;
+  }
+
+  /**
+   * Signing is async, so the identity token is made once the decision allows, not when the answer
+   * is rendered. No token, no allow: a failure becomes a deny (internal_error, fail closed).
+   */
+  private async withIdentityToken(decision: Decision, progress: Progress, started: number, phaseMs: Partial<Record<Phase, number>>): Promise<Decision> {
+    const issuer = this.deps.identityTokens;
+    const { identity, service } = decision;
+    if (!issuer || !progress.policy?.forward.identityToken || !identity.authenticated || service === undefined) return decision;
+    try {
+      const token = await issuer.issue(identity, service, decision.roles);
+      return { ...decision, identityToken: { header: issuer.header, token }, durationMs: performance.now() - started };
+    } catch (error) {
+      const outcome: Outcome = error instanceof DenyError
+        ? { reason: error.reason, detail: `identity token: ${error.detail ?? error.reason}` }
+        : { reason: 'internal_error', detail: `identity token: ${(error as Error)?.message ?? String(error)}` };
+      return this.toDecision(outcome, progress, started, phaseMs);
+    }
   }
 
   private toDecision(outcome: Outcome, progress: Progress, started: number, phaseMs: Partial<Record<Phase, number>>): Decision {
@@ -144,7 +173,7 @@ export class Pipeline {
     lap('route');
 
     // 2. identity
-    const identity = await this.deps.authenticator.authenticate(credentialRequest(input), policy.authentication);
+    const identity = await this.deps.authenticator.authenticate(credentialRequest(input, policy.storeReads), policy.authentication);
     lap('identity');
 
     // 3. state: revocations and roles from the live store, never from the token

@@ -47,6 +47,12 @@ export interface Decision {
   readonly forwardIdentity: boolean;
   /** Permissions the caller holds for the service (only when the policy forwards them). */
   readonly permissions?: readonly string[];
+  /**
+   * The internal identity token for the service and the header it travels in (allowed,
+   * authenticated callers of a policy with `forward.identityToken`). A bearer credential: sent
+   * to the service only, never logged or audited.
+   */
+  readonly identityToken?: { readonly header: string; readonly token: string };
   /** For insufficient_scope and step-up denies: what the credential must carry. */
   readonly challenge?: Challenge;
   /** Every rule that matched the request and what became of it. */

@@ -16,8 +16,8 @@ import type { CompiledPolicy, CompiledRule } from './types.js';
 export interface CompileOptions {
   /** Issuer names from the settings file. */
   readonly issuers: ReadonlySet<string>;
-  /** Other credential settings (introspection endpoints, API keys); none when left out. */
-  readonly credentials?: Omit<CredentialSettingsView, 'issuers'>;
+  /** Other credential settings (introspection endpoints, API keys, the internal token); none when left out. */
+  readonly credentials?: Omit<CredentialSettingsView, 'issuers'> & { readonly internalToken?: boolean };
   readonly stepUp?: StepUpSettings;
   readonly relationSchema?: RelationSchemaView;
 }
@@ -45,6 +45,10 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     const compiled = compileRule(rule, index, source, issues, options);
     if (compiled) rules.push(compiled);
   });
+
+  if (spec.forward.identityToken && !options.credentials?.internalToken) {
+    issues.push(source.issue('credential_not_configured', ['forward', 'identityToken'], 'the identity token needs `internalToken:` (the signing key) in the settings file'));
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {

@@ -1,6 +1,7 @@
 // Path templates in policy rules: `/orders`, `/orders/{id}`, `/orders/*/items`, `/orders/**`.
 // They match normalized paths segment by segment; `{name}` binds one segment, `*` matches one
 // segment, a final `/**` matches the prefix itself and anything below it.
+import { canonicalSegment } from '../pipeline/normalize.js';
 
 type Segment =
   | { readonly kind: 'literal'; readonly value: string }
@@ -52,7 +53,11 @@ export function parsePathTemplate(source: string): PathTemplate | { problem: str
     }
     if (!LITERAL_OK.test(part)) return { problem: `"${source}": segment "${part}" has characters a path cannot contain` };
     if (/%2f|%5c/i.test(part)) return { problem: `"${source}": encoded slashes are rejected before matching` };
-    segments.push({ kind: 'literal', value: part });
+    // Requests are matched in normalized form (normalize.ts), so literals are too.
+    const canonical = canonicalSegment(part);
+    if (!canonical.ok) return { problem: `"${source}": segment "${part}" never matches (requests are rejected for: ${canonical.problem})` };
+    if (canonical.segment === '.' || canonical.segment === '..') return { problem: `"${source}" has an encoded dot segment, which normalized paths never contain` };
+    segments.push({ kind: 'literal', value: canonical.segment });
   }
   return { source, segments, prefix };
 }

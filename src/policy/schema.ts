@@ -45,8 +45,13 @@ export const policySchema = z.strictObject({
     .strictObject({ onError: z.enum(['fail-closed', 'serve-stale']).default('fail-closed'), maxStale: durationMs.default(60_000) })
     .default({ onError: 'fail-closed', maxStale: 60_000 }),
   forward: z
-    .strictObject({ identityHeaders: z.boolean().default(true), permissionsHeader: z.boolean().default(false) })
-    .default({ identityHeaders: true, permissionsHeader: false }),
+    .strictObject({
+      identityHeaders: z.boolean().default(true),
+      permissionsHeader: z.boolean().default(false),
+      /** A short-lived JWT signed by keycard (settings `internalToken`) carrying subject, service and roles. */
+      identityToken: z.boolean().default(false),
+    })
+    .default({ identityHeaders: true, permissionsHeader: false, identityToken: false }),
 });
 
 export type PolicySpec = z.infer<typeof policySchema>;

@@ -36,6 +36,8 @@ export interface ForwardSettings {
   readonly identityHeaders: boolean;
   /** Send x-keycard-permissions: the permissions the caller holds for this service. */
   readonly permissionsHeader: boolean;
+  /** Send an internal identity token signed by keycard (settings `internalToken.header`, x-keycard-token by default). */
+  readonly identityToken: boolean;
 }
 
 export type PolicyMode = 'enforce' | 'dry-run';

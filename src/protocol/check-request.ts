@@ -1,6 +1,8 @@
 // CheckRequest (Envoy ext_authz v3) → AuthzInput. Envoy sends headers either as the `headers`
-// map or, with `encode_raw_headers`, as `header_map`; both are read.
+// map or, with `encode_raw_headers`, as `header_map`; both are read. The filter metadata Envoy
+// sends (`metadata_context_namespaces`, e.g. jwt_authn's verified payload) becomes plain JSON.
 import type { AuthzInput } from '../pipeline/types.js';
+import { filterMetadataToJson, type StructView } from './struct-json.js';
 
 type Maybe<T> = T | null | undefined;
 
@@ -22,6 +24,8 @@ export interface CheckRequestView {
       }>;
     }>;
     readonly context_extensions?: Maybe<Readonly<Record<string, string>>>;
+    /** envoy.config.core.v3.Metadata: `filter_metadata` is map<string, google.protobuf.Struct>. */
+    readonly metadata_context?: Maybe<{ readonly filter_metadata?: Maybe<Readonly<Record<string, Maybe<StructView>>>> }>;
   }>;
 }
 
@@ -41,6 +45,7 @@ export function checkRequestToInput(request: CheckRequestView): AuthzInput {
   }
   const contextExtensions = attributes?.context_extensions ?? EMPTY;
   const source = attributes?.source;
+  const filterMetadata = filterMetadataToJson(attributes?.metadata_context?.filter_metadata);
   return {
     method: (http?.method || headers.get(':method') || '').toUpperCase(),
     host: http?.host || headers.get(':authority') || headers.get('host') || '',
@@ -51,6 +56,7 @@ export function checkRequestToInput(request: CheckRequestView): AuthzInput {
       address: source?.address?.socket_address?.address || undefined,
       principal: source?.principal || undefined,
     },
+    ...(filterMetadata && { filterMetadata }),
     contextExtensions,
     requestId: http?.id || headers.get('x-request-id') || undefined,
   };

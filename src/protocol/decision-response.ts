@@ -35,10 +35,13 @@ function planAllow(decision: Decision, requestHeaders: ReadonlyMap<string, strin
     headers.push([`${IDENTITY_HEADER_PREFIX}roles`, [...decision.roles].sort().join(',')]);
   }
   if (decision.permissions) headers.push([`${IDENTITY_HEADER_PREFIX}permissions`, decision.permissions.join(',')]);
+  // Its name starts with the prefix (settings check), so a client-sent copy is removed below when none is set.
+  if (decision.identityToken) headers.push([decision.identityToken.header, decision.identityToken.token]);
   const setNames = new Set(headers.map(([name]) => name));
   const headersToRemove: string[] = [];
   for (const name of requestHeaders.keys()) {
-    if (name.startsWith(IDENTITY_HEADER_PREFIX) && !setNames.has(name)) headersToRemove.push(name);
+    // x_keycard_subject too: CGI, WSGI, Rack and others read "_" and "-" in names alike.
+    if (name.replace(/_/g, '-').startsWith(IDENTITY_HEADER_PREFIX) && !setNames.has(name)) headersToRemove.push(name);
   }
   return { status: 200, headers, headersToRemove };
 }

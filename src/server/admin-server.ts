@@ -1,7 +1,9 @@
 // The admin HTTP listener: /metrics (Prometheus), /healthz (the process is alive), /readyz
-// (policies and keys are loaded; otherwise 503 with the reasons). In cluster mode the primary
-// serves it, with the workers' metrics added up and their readiness.
+// (policies and keys are loaded; otherwise 503 with the reasons), /.well-known/jwks.json (the
+// public keys of keycard's internal identity tokens). In cluster mode the primary serves it, with
+// the workers' metrics added up and their readiness.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { JSONWebKeySet } from 'jose';
 import type { ListenAddress } from '../config/listen-address.js';
 import { listenOn } from './listen.js';
 
@@ -23,7 +25,12 @@ export interface AdminServerOptions {
   readonly readiness: () => Readiness | Promise<Readiness>;
   /** /healthz: 503 with the problems when this says not alive; always alive without it. */
   readonly liveness?: () => Readiness;
+  /** /.well-known/jwks.json: the internal token's public keys; 404 without them (no `internalToken`). */
+  readonly jwks?: () => JSONWebKeySet | undefined;
 }
+
+/** Services cache the key set this long; a token with an unknown kid makes them fetch it again. */
+const JWKS_MAX_AGE_SECONDS = 300;
 
 export class AdminServer {
   private readonly server: Server;
@@ -67,13 +74,18 @@ export class AdminServer {
           ? send(response, 200, 'text/plain', 'ready\n')
           : send(response, 503, 'application/json', `${JSON.stringify({ ready: false, problems }, null, 2)}\n`);
       }
+      case '/.well-known/jwks.json': {
+        const jwks = this.options.jwks?.();
+        if (!jwks) return send(response, 404, 'text/plain', 'not found: no internal token is configured\n');
+        return send(response, 200, 'application/json', JSON.stringify(jwks), `max-age=${JWKS_MAX_AGE_SECONDS}`);
+      }
       default:
         return send(response, 404, 'text/plain', 'not found\n');
     }
   }
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
-  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+function send(response: ServerResponse, status: number, contentType: string, body: string, cacheControl = 'no-store'): void {
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': cacheControl });
   response.end(body);
 }

@@ -1,14 +1,16 @@
 // A StateStore in front of a shared (remote) store: the common read costs no round trip, and no
 // cached answer survives the change that outdates it.
 //
-// Three bounded LRU caches (read-cache.ts) hold the answers of rolesFor (per subject and service),
-// subjectsOf (per object#relation) and revocationFor (per token: subject, jti, sid and iat), "none"
-// answers included: "not revoked" is the common case. Each answer is fresh for `ttlMs`, a bound on
-// staleness even if change messages were lost.
+// Five bounded LRU caches (read-cache.ts) hold the answers of rolesFor (per subject and service),
+// subjectsOf (per object#relation), revocationFor (per token: subject, jti, sid and iat), apiKey
+// and session (per id), "none" answers included: "not revoked" is the common case, and an unknown
+// API key id should not cost a round trip each time it is tried. Each answer is fresh for `ttlMs`,
+// a bound on staleness even if change messages were lost.
 //
 // The backing store's change feed invalidates: roles → every answer for that subject (all
 // services); tuples → that object#relation; revocation → every token answer with that jti, sid or
-// subject; flush → everything. A read in flight when its key is invalidated never enters the cache,
+// subject; apiKey / session → that id (so a deleted key or session is refused by every replica at
+// once); flush → everything. A read in flight when its key is invalidated never enters the cache,
 // and later callers do not join it. Every change is then passed on to this store's listeners.
 //
 // While the backing store reports itself unhealthy (e.g. its change feed is down, so changes may be
@@ -19,10 +21,12 @@ import { ReadCache } from './read-cache.js';
 import { NO_OBSERVER, type StoreObserver } from './store-observer.js';
 import {
   revocationApplies,
+  type ApiKeyRecord,
   type ReadOptions,
   type RelationTuple,
   type Revocation,
   type RoleBinding,
+  type SessionRecord,
   type StateChange,
   type StateStore,
   type StoreHealth,
@@ -31,7 +35,7 @@ import {
 } from './store.js';
 
 export interface CacheSettings {
-  /** Answers held per cache (roles, tuples, revocations each). */
+  /** Answers held per cache (roles, tuples, revocations, API keys, sessions each). */
   readonly maxEntries: number;
   /** How long an answer is used without asking the backing store (ms). */
   readonly ttl: number;
@@ -49,6 +53,8 @@ export class CachingStore implements StateStore {
   private readonly roles: ReadCache<ReadonlySet<string>>;
   private readonly tuples: ReadCache<readonly string[]>;
   private readonly revocations: ReadCache<Revocation | undefined>;
+  private readonly apiKeys: ReadCache<ApiKeyRecord | undefined>;
+  private readonly sessions: ReadCache<SessionRecord | undefined>;
   private readonly listeners: ((change: StateChange) => void)[] = [];
   private readonly observer: StoreObserver;
   private readonly now: () => number;
@@ -70,6 +76,8 @@ export class CachingStore implements StateStore {
     this.roles = new ReadCache('rolesFor', cacheOptions);
     this.tuples = new ReadCache('subjectsOf', cacheOptions);
     this.revocations = new ReadCache('revocationFor', cacheOptions);
+    this.apiKeys = new ReadCache('apiKey', cacheOptions);
+    this.sessions = new ReadCache('session', cacheOptions);
     inner.onChange((change) => this.changed(change));
   }
 
@@ -95,6 +103,14 @@ export class CachingStore implements StateStore {
     const revocation = await this.revocations.read(key, revocationTags(facts), () => this.inner.revocationFor(facts), options);
     // A cached revocation stops applying when it expires.
     return revocation !== undefined && revocationApplies(revocation, facts, Math.floor(this.now() / 1000)) ? revocation : undefined;
+  }
+
+  apiKey(id: string, options?: ReadOptions): Promise<ApiKeyRecord | undefined> {
+    return this.apiKeys.read(id, [id], () => this.inner.apiKey(id), options);
+  }
+
+  session(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {
+    return this.sessions.read(id, [id], () => this.inner.session(id), options);
   }
 
   // Writes go to the backing store. Its change feed invalidates every replica's cache; this one is
@@ -133,6 +149,34 @@ export class CachingStore implements StateStore {
     return this.inner.listRevocations();
   }
 
+  putApiKey(record: ApiKeyRecord): Promise<void> {
+    return this.write({ kind: 'apiKey', id: record.id }, () => this.inner.putApiKey(record));
+  }
+
+  deleteApiKey(id: string): Promise<boolean> {
+    return this.write({ kind: 'apiKey', id }, () => this.inner.deleteApiKey(id));
+  }
+
+  listApiKeys(subject?: string): Promise<readonly ApiKeyRecord[]> {
+    return this.inner.listApiKeys(subject);
+  }
+
+  putSession(record: SessionRecord): Promise<void> {
+    return this.write({ kind: 'session', id: record.id }, () => this.inner.putSession(record));
+  }
+
+  touchSession(id: string, lastSeenAt: number): Promise<void> {
+    return this.write({ kind: 'session', id }, () => this.inner.touchSession(id, lastSeenAt));
+  }
+
+  deleteSession(id: string): Promise<boolean> {
+    return this.write({ kind: 'session', id }, () => this.inner.deleteSession(id));
+  }
+
+  listSessions(subject?: string): Promise<readonly SessionRecord[]> {
+    return this.inner.listSessions(subject);
+  }
+
   onChange(listener: (change: StateChange) => void): void {
     this.listeners.push(listener);
   }
@@ -147,13 +191,13 @@ export class CachingStore implements StateStore {
   }
 
   /** Cached answers per cache, for tests and diagnostics. */
-  get sizes(): { readonly roles: number; readonly tuples: number; readonly revocations: number } {
-    return { roles: this.roles.size, tuples: this.tuples.size, revocations: this.revocations.size };
+  get sizes(): { readonly roles: number; readonly tuples: number; readonly revocations: number; readonly apiKeys: number; readonly sessions: number } {
+    return { roles: this.roles.size, tuples: this.tuples.size, revocations: this.revocations.size, apiKeys: this.apiKeys.size, sessions: this.sessions.size };
   }
 
-  private async write(change: StateChange, work: () => Promise<void>): Promise<void> {
+  private async write<T>(change: StateChange, work: () => Promise<T>): Promise<T> {
     try {
-      await work();
+      return await work();
     } finally {
       this.invalidate(change);
     }
@@ -180,10 +224,16 @@ export class CachingStore implements StateStore {
         return this.tuples.invalidate(tupleKey(change.object, change.relation));
       case 'revocation':
         return this.revocations.invalidate(revocationTag(change.revocation.kind, change.revocation.id));
+      case 'apiKey':
+        return this.apiKeys.invalidate(change.id);
+      case 'session':
+        return this.sessions.invalidate(change.id);
       case 'flush':
         this.roles.clear();
         this.tuples.clear();
         this.revocations.clear();
+        this.apiKeys.clear();
+        this.sessions.clear();
         return;
     }
   }

@@ -1,6 +1,21 @@
 // The embedded default store: process memory, seeded from the seed file. Changes are live for
 // this process only; use the Redis store to share state between replicas.
-import { revocationApplies, type RelationTuple, type Revocation, type RoleBinding, type StateChange, type StateStore, type StoreHealth, type TokenFacts, type TupleFilter } from './store.js';
+import { checkApiKeyRecord, checkEpochSeconds, checkSessionRecord } from './credential-records.js';
+import {
+  compareRecords,
+  recordDropTime,
+  revocationApplies,
+  type ApiKeyRecord,
+  type RelationTuple,
+  type Revocation,
+  type RoleBinding,
+  type SessionRecord,
+  type StateChange,
+  type StateStore,
+  type StoreHealth,
+  type TokenFacts,
+  type TupleFilter,
+} from './store.js';
 import { tupleProblem } from './tuple.js';
 
 const GLOBAL = '';
@@ -14,6 +29,8 @@ export class MemoryStore implements StateStore {
   private readonly bySubject = new Map<string, Map<string, Set<string>>>();
   /** Revocations by kind and id; a subject keeps the latest `before`. */
   private readonly revocations = new Map<Revocation['kind'], Map<string, Revocation>>([['token', new Map()], ['subject', new Map()], ['session', new Map()]]);
+  private readonly apiKeys = new Map<string, ApiKeyRecord>();
+  private readonly sessions = new Map<string, SessionRecord>();
   private readonly listeners: ((change: StateChange) => void)[] = [];
   private readonly now: () => number;
 
@@ -117,6 +134,55 @@ export class MemoryStore implements StateStore {
     return out;
   }
 
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    checkApiKeyRecord(record);
+    this.apiKeys.set(record.id, Object.freeze({ ...record, scopes: Object.freeze([...record.scopes]) }));
+    this.emit({ kind: 'apiKey', id: record.id });
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.live(this.apiKeys, id);
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    const existed = this.apiKeys.delete(id);
+    if (existed) this.emit({ kind: 'apiKey', id });
+    return existed;
+  }
+
+  async listApiKeys(subject?: string): Promise<readonly ApiKeyRecord[]> {
+    return this.listLive(this.apiKeys, subject);
+  }
+
+  async putSession(record: SessionRecord): Promise<void> {
+    checkSessionRecord(record);
+    const claims = record.claims && Object.freeze({ ...record.claims, ...(record.claims.amr && { amr: Object.freeze([...record.claims.amr]) }) });
+    this.sessions.set(record.id, Object.freeze({ ...record, ...(claims && { claims }) }));
+    this.emit({ kind: 'session', id: record.id });
+  }
+
+  async session(id: string): Promise<SessionRecord | undefined> {
+    return this.live(this.sessions, id);
+  }
+
+  async touchSession(id: string, lastSeenAt: number): Promise<void> {
+    checkEpochSeconds('lastSeenAt', lastSeenAt);
+    const session = this.live(this.sessions, id);
+    if (session === undefined || session.lastSeenAt >= lastSeenAt) return;
+    this.sessions.set(id, Object.freeze({ ...session, lastSeenAt }));
+    this.emit({ kind: 'session', id });
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    const existed = this.sessions.delete(id);
+    if (existed) this.emit({ kind: 'session', id });
+    return existed;
+  }
+
+  async listSessions(subject?: string): Promise<readonly SessionRecord[]> {
+    return this.listLive(this.sessions, subject);
+  }
+
   onChange(listener: (change: StateChange) => void): void {
     this.listeners.push(listener);
   }
@@ -126,6 +192,23 @@ export class MemoryStore implements StateStore {
   }
 
   async close(): Promise<void> {}
+
+  /** The record, unless it is past its drop time (then it is dropped, as Redis drops the key). */
+  private live<R extends { readonly expiresAt?: number }>(records: Map<string, R>, id: string): R | undefined {
+    const record = records.get(id);
+    if (record === undefined) return undefined;
+    if (recordDropTime(record.expiresAt) > this.now() / 1000) return record;
+    records.delete(id);
+    return undefined;
+  }
+
+  private listLive<R extends { readonly id: string; readonly subject: string; readonly createdAt: number; readonly expiresAt?: number }>(records: Map<string, R>, subject?: string): R[] {
+    const out: R[] = [];
+    for (const record of [...records.values()]) {
+      if ((subject === undefined || record.subject === subject) && this.live(records, record.id) !== undefined) out.push(record);
+    }
+    return out.sort(compareRecords);
+  }
 
   private emit(change: StateChange): void {
     for (const listener of this.listeners) listener(change);

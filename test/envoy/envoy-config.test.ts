@@ -53,8 +53,8 @@ const filterConfig = (config: JsonObject, name: string, listenerIndex = 0) => {
 const routes = (config: JsonObject, vhost = 0, listenerIndex = 0) => asArray(at(hcm(config, listenerIndex), 'route_config', 'virtual_hosts', vhost, 'routes'));
 
 describe('envoy/ configs', () => {
-  it('are the sidecar, its Unix-socket and HTTP variants, and the gateway', () => {
-    expect(CONFIGS).toEqual(['gateway.yaml', 'sidecar-http.yaml', 'sidecar-uds.yaml', 'sidecar.yaml']);
+  it('are the sidecar, its Unix-socket, HTTP and mTLS + jwt_authn variants, and the gateway', () => {
+    expect(CONFIGS).toEqual(['gateway.yaml', 'sidecar-http.yaml', 'sidecar-mtls-jwt.yaml', 'sidecar-uds.yaml', 'sidecar.yaml']);
   });
 
   it.each(CONFIGS)('%s is a valid Envoy bootstrap that keeps keycard\'s rules', (name) => {

@@ -4,10 +4,12 @@
 // change feed can be muted (messages lost) or fed by hand; health can be set.
 import { MemoryStore } from '../../src/state/memory-store.js';
 import type {
+  ApiKeyRecord,
   ReadOptions,
   RelationTuple,
   Revocation,
   RoleBinding,
+  SessionRecord,
   StateChange,
   StateStore,
   StoreHealth,
@@ -15,12 +17,12 @@ import type {
   TupleFilter,
 } from '../../src/state/store.js';
 
-type ReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor';
+type ReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor' | 'apiKey' | 'session';
 
 export class ControlledStore implements StateStore {
   readonly kind = 'remote';
   /** Reads that reached this store, per op. */
-  readonly calls: Record<ReadOp, number> = { rolesFor: 0, subjectsOf: 0, revocationFor: 0 };
+  readonly calls: Record<ReadOp, number> = { rolesFor: 0, subjectsOf: 0, revocationFor: 0, apiKey: 0, session: 0 };
   /** When set, every read rejects with it. */
   failure: Error | undefined;
   /** When set, every write is made and then rejects with it (as a write whose answer was lost). */
@@ -100,6 +102,42 @@ export class ControlledStore implements StateStore {
     return this.data.listRevocations();
   }
 
+  apiKey(id: string, options?: ReadOptions): Promise<ApiKeyRecord | undefined> {
+    return this.read('apiKey', options, () => this.data.apiKey(id));
+  }
+
+  putApiKey(record: ApiKeyRecord): Promise<void> {
+    return this.written(this.data.putApiKey(record));
+  }
+
+  deleteApiKey(id: string): Promise<boolean> {
+    return this.written(this.data.deleteApiKey(id));
+  }
+
+  listApiKeys(subject?: string): Promise<readonly ApiKeyRecord[]> {
+    return this.data.listApiKeys(subject);
+  }
+
+  session(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {
+    return this.read('session', options, () => this.data.session(id));
+  }
+
+  putSession(record: SessionRecord): Promise<void> {
+    return this.written(this.data.putSession(record));
+  }
+
+  touchSession(id: string, lastSeenAt: number): Promise<void> {
+    return this.written(this.data.touchSession(id, lastSeenAt));
+  }
+
+  deleteSession(id: string): Promise<boolean> {
+    return this.written(this.data.deleteSession(id));
+  }
+
+  listSessions(subject?: string): Promise<readonly SessionRecord[]> {
+    return this.data.listSessions(subject);
+  }
+
   onChange(listener: (change: StateChange) => void): void {
     this.listeners.push(listener);
   }
@@ -110,9 +148,10 @@ export class ControlledStore implements StateStore {
 
   async close(): Promise<void> {}
 
-  private async written(write: Promise<void>): Promise<void> {
-    await write;
+  private async written<T>(write: Promise<T>): Promise<T> {
+    const result = await write;
     if (this.writeFailure) throw this.writeFailure;
+    return result;
   }
 
   /** Resolves once every read so far has taken its value (held answers may still be undelivered). */

@@ -41,7 +41,7 @@ const ROUTER = `${TYPE}envoy.extensions.filters.http.router.v3.Router`;
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** Every header keycard sets on an allowed request (src/protocol/decision-response.ts). */
-export const IDENTITY_HEADERS = ['subject', 'issuer', 'roles', 'permissions']
+export const IDENTITY_HEADERS = ['subject', 'issuer', 'roles', 'permissions', 'token']
   .map((name) => `${IDENTITY_HEADER_PREFIX}${name}`)
   .concat(DECISION_ID_HEADER);
 

@@ -89,8 +89,8 @@ describe('CachingStore reads', () => {
       expect(await store.subjectsOf('order:1', 'owner')).toEqual([]);
       expect(await store.revocationFor(token('nobody', { jti: 'j1' }))).toBeUndefined();
     }
-    expect(inner.calls).toEqual({ rolesFor: 1, subjectsOf: 1, revocationFor: 1 });
-    expect(store.sizes).toEqual({ roles: 1, tuples: 1, revocations: 1 });
+    expect(inner.calls).toEqual({ rolesFor: 1, subjectsOf: 1, revocationFor: 1, apiKey: 0, session: 0 });
+    expect(store.sizes).toEqual({ roles: 1, tuples: 1, revocations: 1, apiKeys: 0, sessions: 0 });
   });
 
   it('does not hand the backing store the read options: staleness is decided here', async () => {
@@ -288,12 +288,16 @@ describe('CachingStore invalidation', () => {
     await roles(store, 'alice');
     await store.subjectsOf('order:1', 'owner');
     await store.revocationFor(token('alice'));
+    await store.apiKey('k1');
+    await store.session('s1');
     inner.publish({ kind: 'flush' });
-    expect(store.sizes).toEqual({ roles: 0, tuples: 0, revocations: 0 });
+    expect(store.sizes).toEqual({ roles: 0, tuples: 0, revocations: 0, apiKeys: 0, sessions: 0 });
     await roles(store, 'alice');
     await store.subjectsOf('order:1', 'owner');
     await store.revocationFor(token('alice'));
-    expect(inner.calls).toEqual({ rolesFor: 2, subjectsOf: 2, revocationFor: 2 });
+    await store.apiKey('k1');
+    await store.session('s1');
+    expect(inner.calls).toEqual({ rolesFor: 2, subjectsOf: 2, revocationFor: 2, apiKey: 2, session: 2 });
     expect(observer.count('invalidation:flush')).toBe(1);
   });
 

@@ -306,7 +306,7 @@ describe('RedisStore secrets', () => {
   it('works as a least-privilege ACL user: its keys, its channel, the commands it uses', async () => {
     const own = await ownServer();
     // The ACL the README documents (Redis 7.2+ also wants +client|setinfo, or ioredis skips it).
-    const commands = 'smembers sscan zrange zrangebylex zrangebyscore hmget eval evalsha subscribe ping info client|setname select sadd srem exists zadd zrem del hset pexpireat zremrangebyscore time publish get set';
+    const commands = 'smembers sscan zrange zrangebylex zrangebyscore hmget eval evalsha subscribe ping info client|setname select sadd srem exists zadd zrem del hset pexpireat zremrangebyscore time publish get set persist';
     await own.command('ACL', 'SETUSER', 'keycard', 'on', '>acl-secret', 'resetkeys', '~kc:*', 'resetchannels', '&kc:changes', '-@all', ...commands.split(' ').map((name) => `+${name}`));
     const store = await open(own, { url: `redis://keycard@127.0.0.1:${own.port}/0`, passwordEnv: 'PW', keyPrefix: 'kc:' }, {
       seed: { roleBindings: [{ subject: 'alice', role: 'customer' }] },
@@ -326,6 +326,17 @@ describe('RedisStore secrets', () => {
     expect(await store.subjectsOf('doc:1', 'viewer')).toEqual([]);
     expect(await store.revocationFor({ subject: 'alice', jti: 'j', sid: 's', issuedAt: 1 })).toMatchObject({ kind: 'subject' });
     expect(await store.listRevocations()).toHaveLength(1);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await store.putApiKey({ id: 'k1', subject: 'svc', hash: 'aGFzaA', scopes: ['a'], createdAt: nowSeconds, expiresAt: nowSeconds + 60 });
+    await store.putApiKey({ id: 'k2', subject: 'svc', hash: 'aGFzaA', scopes: [], createdAt: nowSeconds });
+    expect(await store.apiKey('k1')).toBeDefined();
+    expect(await store.listApiKeys('svc')).toHaveLength(2);
+    expect(await store.deleteApiKey('k2')).toBe(true);
+    await store.putSession({ id: 's1', subject: 'alice', createdAt: nowSeconds, lastSeenAt: nowSeconds, expiresAt: nowSeconds + 60 });
+    await store.touchSession('s1', nowSeconds + 1);
+    expect(await store.session('s1')).toMatchObject({ lastSeenAt: nowSeconds + 1 });
+    expect(await store.listSessions()).toHaveLength(1);
+    expect(await store.deleteSession('s1')).toBe(true);
     expect(store.health().healthy).toBe(true);
     expect(await own.command('ACL', 'LOG')).toEqual([]);
   });

@@ -2,7 +2,7 @@
 // store's test file runs against its own store. A store is created empty, with a clock the test
 // can move forward (`clock.advance`), and filled through the StateStore API itself.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RelationTuple, Revocation, RoleBinding, StateChange, StateStore } from '../../src/state/store.js';
+import { EXPIRED_RECORD_RETENTION_SECONDS, type ApiKeyRecord, type RelationTuple, type Revocation, type RoleBinding, type SessionRecord, type StateChange, type StateStore } from '../../src/state/store.js';
 import { tuples as parseTuples } from '../helpers/relations.js';
 
 export interface TestClock {
@@ -283,6 +283,158 @@ export function storeContract(name: string, create: ContractStoreFactory): void 
       });
     });
 
+    describe('API keys', () => {
+      const key = (id: string, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        id,
+        subject: 'svc:ci',
+        hash: 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg',
+        scopes: ['orders:read', 'orders:write'],
+        createdAt: 1_700_000_000,
+        ...extra,
+      });
+
+      it('stores a key and reads it back by id, optional fields only when set', async () => {
+        const store = await open();
+        const full = key('AbCdEfGh1234', { name: 'ci deploy', expiresAt: later });
+        await store.putApiKey(full);
+        await store.putApiKey(key('plain0000000', { scopes: [] }));
+        expect(await store.apiKey('AbCdEfGh1234')).toEqual(full);
+        const plain = await store.apiKey('plain0000000');
+        expect(plain).toEqual(key('plain0000000', { scopes: [] }));
+        expect(plain).not.toHaveProperty('name');
+        expect(plain).not.toHaveProperty('expiresAt');
+        expect(await store.apiKey('unknown00000')).toBeUndefined();
+        // Ids are exact: no prefix or case folding.
+        expect(await store.apiKey('abcdefgh1234')).toBeUndefined();
+        expect(await store.apiKey('AbCdEfGh123')).toBeUndefined();
+      });
+
+      it('replaces a key stored again under the same id', async () => {
+        const store = await open();
+        await store.putApiKey(key('k1', { scopes: ['a'] }));
+        await store.putApiKey(key('k1', { scopes: ['b'], hash: 'other', expiresAt: later }));
+        expect(await store.apiKey('k1')).toEqual(key('k1', { scopes: ['b'], hash: 'other', expiresAt: later }));
+        expect(await store.listApiKeys()).toHaveLength(1);
+      });
+
+      it('deletes a key: true once, then false; it is neither read nor listed again', async () => {
+        const store = await open();
+        await store.putApiKey(key('k1'));
+        await store.putApiKey(key('k2'));
+        expect(await store.deleteApiKey('k1')).toBe(true);
+        expect(await store.deleteApiKey('k1')).toBe(false);
+        expect(await store.deleteApiKey('never')).toBe(false);
+        expect(await store.apiKey('k1')).toBeUndefined();
+        expect((await store.listApiKeys()).map((record) => record.id)).toEqual(['k2']);
+        expect(await store.listApiKeys('svc:ci')).toEqual([key('k2')]);
+      });
+
+      it('lists every key, or one subject\'s, sorted by subject, creation and id', async () => {
+        const store = await open();
+        await store.putApiKey(key('z1', { subject: 'bob', createdAt: 10 }));
+        await store.putApiKey(key('a2', { subject: 'alice', createdAt: 20 }));
+        await store.putApiKey(key('a1', { subject: 'alice', createdAt: 20 }));
+        await store.putApiKey(key('a0', { subject: 'alice', createdAt: 30 }));
+        expect((await store.listApiKeys()).map((record) => record.id)).toEqual(['a1', 'a2', 'a0', 'z1']);
+        expect((await store.listApiKeys('alice')).map((record) => record.id)).toEqual(['a1', 'a2', 'a0']);
+        expect(await store.listApiKeys('bob')).toEqual([key('z1', { subject: 'bob', createdAt: 10 })]);
+        expect(await store.listApiKeys('nobody')).toEqual([]);
+      });
+
+      it('keeps an expired key (so it can be reported as expired) until its retention has passed', async () => {
+        const store = await open();
+        await store.putApiKey(key('short', { expiresAt: later }));
+        await store.putApiKey(key('forever'));
+        clock.advance(3600_000 + 1000);
+        expect(await store.apiKey('short')).toEqual(key('short', { expiresAt: later }));
+        clock.advance(EXPIRED_RECORD_RETENTION_SECONDS * 1000);
+        expect(await store.apiKey('short')).toBeUndefined();
+        expect((await store.listApiKeys()).map((record) => record.id)).toEqual(['forever']);
+        expect(await store.apiKey('forever')).toBeDefined();
+      });
+
+      it('refuses a malformed record and stores nothing', async () => {
+        const store = await open();
+        await expect(store.putApiKey(key('bad', { expiresAt: Number.NaN }))).rejects.toThrow(/expiresAt must be seconds since the epoch/);
+        await expect(store.putApiKey(key('bad', { subject: '' }))).rejects.toThrow(/subject must be/);
+        await expect(store.putApiKey(key('bad', { scopes: ['two words'] }))).rejects.toThrow(/scopes\[0\]/);
+        await expect(store.putApiKey(key('bad id'))).rejects.toThrow(/id must be/);
+        expect(await store.listApiKeys()).toEqual([]);
+      });
+    });
+
+    describe('sessions', () => {
+      const session = (id: string, extra: Partial<SessionRecord> = {}): SessionRecord => ({
+        id,
+        subject: 'alice',
+        createdAt: 1_700_000_000,
+        lastSeenAt: 1_700_000_000,
+        expiresAt: later,
+        ...extra,
+      });
+
+      it('stores a session and reads it back, with its claims when it has them', async () => {
+        const store = await open();
+        const withClaims = session('s1', { claims: { acr: 'urn:loa:2', amr: ['pwd', 'otp'], auth_time: 1_700_000_000 } });
+        await store.putSession(withClaims);
+        await store.putSession(session('s2'));
+        expect(await store.session('s1')).toEqual(withClaims);
+        expect(await store.session('s2')).toEqual(session('s2'));
+        expect(await store.session('s2')).not.toHaveProperty('claims');
+        expect(await store.session('s3')).toBeUndefined();
+      });
+
+      it('moves lastSeenAt forward only, and touches nothing that is not there', async () => {
+        const store = await open();
+        await store.putSession(session('s1'));
+        await store.touchSession('s1', 1_700_000_100);
+        expect(await store.session('s1')).toEqual(session('s1', { lastSeenAt: 1_700_000_100 }));
+        await store.touchSession('s1', 1_700_000_050);
+        expect((await store.session('s1'))?.lastSeenAt).toBe(1_700_000_100);
+        // Milliseconds are kept.
+        await store.touchSession('s1', 1_700_000_100.125);
+        expect((await store.session('s1'))?.lastSeenAt).toBe(1_700_000_100.125);
+        await store.touchSession('gone', 1_700_000_100);
+        expect(await store.session('gone')).toBeUndefined();
+        await expect(store.touchSession('s1', Number.NaN)).rejects.toThrow(/lastSeenAt/);
+      });
+
+      it('deletes a session (logout): true once, then false', async () => {
+        const store = await open();
+        await store.putSession(session('s1'));
+        expect(await store.deleteSession('s1')).toBe(true);
+        expect(await store.deleteSession('s1')).toBe(false);
+        expect(await store.session('s1')).toBeUndefined();
+        expect(await store.listSessions()).toEqual([]);
+      });
+
+      it('lists every session, or one subject\'s, sorted', async () => {
+        const store = await open();
+        await store.putSession(session('b1', { subject: 'bob' }));
+        await store.putSession(session('a2', { createdAt: 1_700_000_001 }));
+        await store.putSession(session('a1', { createdAt: 1_700_000_002 }));
+        expect((await store.listSessions()).map((record) => record.id)).toEqual(['a2', 'a1', 'b1']);
+        expect((await store.listSessions('bob')).map((record) => record.id)).toEqual(['b1']);
+        expect(await store.listSessions('nobody')).toEqual([]);
+      });
+
+      it('drops a session once its retention past the absolute expiry has passed', async () => {
+        const store = await open();
+        await store.putSession(session('s1'));
+        await store.putSession(session('s2', { expiresAt: later + EXPIRED_RECORD_RETENTION_SECONDS }));
+        clock.advance((3600 + EXPIRED_RECORD_RETENTION_SECONDS) * 1000 + 1000);
+        expect(await store.session('s1')).toBeUndefined();
+        expect((await store.listSessions()).map((record) => record.id)).toEqual(['s2']);
+      });
+
+      it('refuses a malformed record', async () => {
+        const store = await open();
+        await expect(store.putSession(session('s1', { expiresAt: -1 }))).rejects.toThrow(/expiresAt/);
+        await expect(store.putSession(session('s1', { claims: { amr: ['two words'] } }))).rejects.toThrow(/claims\.amr\[0\]/);
+        expect(await store.session('s1')).toBeUndefined();
+      });
+    });
+
     describe('changes', () => {
       it('reports each write as it is made', async () => {
         const store = await open();
@@ -299,6 +451,34 @@ export function storeContract(name: string, create: ContractStoreFactory): void 
         await store.revoke(revocation);
         expect(seen.at(-1)).toEqual({ kind: 'revocation', revocation });
         expect(seen).toHaveLength(5);
+      });
+
+      it('reports each API key and session write and delete by id', async () => {
+        const store = await open();
+        const seen = changes(store);
+        await store.putApiKey({ id: 'k1', subject: 'svc', hash: 'aGFzaA', scopes: [], createdAt: 1 });
+        await store.deleteApiKey('k1');
+        await store.putSession({ id: 's1', subject: 'alice', createdAt: 1, lastSeenAt: 1, expiresAt: later });
+        await store.touchSession('s1', 2);
+        await store.deleteSession('s1');
+        expect(seen).toEqual([
+          { kind: 'apiKey', id: 'k1' },
+          { kind: 'apiKey', id: 'k1' },
+          { kind: 'session', id: 's1' },
+          { kind: 'session', id: 's1' },
+          { kind: 'session', id: 's1' },
+        ]);
+      });
+
+      it('reports nothing for deleting what is not there or a touch that changes nothing', async () => {
+        const store = await open();
+        await store.putSession({ id: 's1', subject: 'alice', createdAt: 1, lastSeenAt: 5, expiresAt: later });
+        const seen = changes(store);
+        await store.deleteApiKey('nothing');
+        await store.deleteSession('nothing');
+        await store.touchSession('nothing', 10);
+        await store.touchSession('s1', 5);
+        expect(seen).toEqual([]);
       });
 
       it('reports nothing for removing a tuple that is not there', async () => {

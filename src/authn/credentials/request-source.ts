@@ -2,11 +2,13 @@
 // configured credential asks for them.
 import { DenyError } from '../../errors.js';
 import type { AuthzInput } from '../../pipeline/types.js';
+import type { ReadOptions } from '../../state/store.js';
 import type { CredentialRequest } from './types.js';
 
+const FAIL_CLOSED: ReadOptions = Object.freeze({});
 const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
 
-export function credentialRequest(input: AuthzInput): CredentialRequest {
+export function credentialRequest(input: AuthzInput, storeReads: ReadOptions = FAIL_CLOSED): CredentialRequest {
   let cookies: Map<string, string[]> | undefined;
   let query: URLSearchParams | undefined;
   return {
@@ -22,6 +24,7 @@ export function credentialRequest(input: AuthzInput): CredentialRequest {
     peerPrincipal: input.source.principal,
     peerAddress: input.source.address,
     filterMetadata: input.filterMetadata ?? NO_METADATA,
+    storeReads,
   };
 }
 

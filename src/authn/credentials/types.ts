@@ -1,6 +1,7 @@
 // The identity phase's parts. A service's policy lists the credentials it accepts, in order of
 // precedence (AuthenticationConfig). Each kind has a provider that finds its credential in the
 // request without I/O (CredentialProvider.find) and verifies it on demand (PresentedCredential).
+import type { ReadOptions } from '../../state/store.js';
 import type { AuthenticatedIdentity, CredentialKind } from '../identity.js';
 
 /** What the identity phase may read of a request. Built once per request (request-source.ts). */
@@ -17,6 +18,8 @@ export interface CredentialRequest {
   readonly peerAddress: string | undefined;
   /** `metadata_context.filter_metadata` of the CheckRequest, as plain JSON by filter name. */
   readonly filterMetadata: Readonly<Record<string, unknown>>;
+  /** How store reads (API keys, sessions) behave when the store fails: the service's `store.onError`. */
+  readonly storeReads: ReadOptions;
 }
 
 /** One accepted credential of a service, from the policy's `authentication.credentials`. */

@@ -12,19 +12,19 @@ import { revokeSession, revokeSubject, revokeToken, listRevocations } from './re
 import { grantRole, listRoles, revokeRole } from './roles.js';
 import { addTuple, checkTuple, listTuples, removeTuple } from './tuples.js';
 
-const COMMON = {
+export const COMMON = {
   config: { type: 'string' },
   actor: { type: 'string' },
   format: { type: 'string', default: 'text' },
 } as const;
 
-interface Common {
+export interface Common {
   readonly config?: string;
   readonly actor?: string;
   readonly format: string;
 }
 
-type Access = 'read' | 'write';
+export type Access = 'read' | 'write';
 
 /** `keycard roles grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]`. */
 export async function rolesCommand(args: string[]): Promise<number> {
@@ -106,7 +106,7 @@ export async function tuplesCommand(args: string[]): Promise<number> {
  * Opens the store, runs `body`, prints its output and closes everything (the audit log is written
  * out before this resolves). Errors other than usage errors are printed on one line: exit 2.
  */
-async function run(name: string, common: Common, access: Access, body: (context: StateContext) => Promise<CommandOutput>): Promise<number> {
+export async function run(name: string, common: Common, access: Access, body: (context: StateContext) => Promise<CommandOutput>): Promise<number> {
   const { format } = common;
   if (format !== 'text' && format !== 'json') throw new UsageError(`--format: "${format}" is not text or json`);
   try {
@@ -127,7 +127,7 @@ async function run(name: string, common: Common, access: Access, body: (context:
   }
 }
 
-function expectArgs(name: string, positionals: readonly string[], count: number | readonly [number, number], shape: string): void {
+export function expectArgs(name: string, positionals: readonly string[], count: number | readonly [number, number], shape: string): void {
   const [min, max] = typeof count === 'number' ? [count, count] : count;
   if (positionals.length < min || positionals.length > max) throw new UsageError(`${name} ${shape}`.trim() + `: got ${positionals.length === 0 ? 'no arguments' : positionals.map((arg) => JSON.stringify(arg)).join(' ')}`);
 }

@@ -1,10 +1,18 @@
-// What the state commands (`keycard roles | revoke | tuples`) work with: the store, the relation
+// What the state commands (`keycard roles | revoke | tuples | apikeys | sessions`) work with: the store, the relation
 // schema, the token lifetime settings that revocation expiry depends on, who is acting, and
 // where changes are audited. The commands take it as a parameter, so tests inject a store.
 import { userInfo } from 'node:os';
 import type { StateChangeRecord } from '../../audit/audit-log.js';
+import type { SessionSettings } from '../../config/credential-settings.js';
 import type { RelationSchema } from '../../policy/relations/schema.js';
 import type { StateStore } from '../../state/store.js';
+
+/** What `keycard apikeys` and `keycard sessions` need from the settings file. */
+export interface CredentialCommandSettings {
+  /** The API key pepper (read on first use); undefined without `apiKeys:` in the settings. */
+  readonly pepper: (() => Buffer) | undefined;
+  readonly sessions: SessionSettings;
+}
 
 export interface StateContext {
   readonly store: StateStore;
@@ -17,6 +25,8 @@ export interface StateContext {
   readonly audit: { stateChange(change: StateChangeRecord): void };
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** For `apikeys` and `sessions`; those commands refuse to run without it. */
+  readonly credentials?: CredentialCommandSettings;
 }
 
 /** Invalid input or a failed store operation: printed as one line, exit code 2. */

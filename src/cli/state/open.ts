@@ -2,6 +2,7 @@
 // Writes to a memory store are refused before it is even built: they would change only this
 // process's copy, never the running server's.
 import { AuditLog } from '../../audit/audit-log.js';
+import { lazyPepper } from '../../authn/credentials/pepper.js';
 import { loadSettings } from '../../config/settings.js';
 import { RelationSchema } from '../../policy/relations/schema.js';
 import { createStore } from '../../state/create-store.js';
@@ -36,6 +37,7 @@ export async function openState(configFile: string, { write, actor }: OpenOption
       actor,
       audit,
       now: Date.now,
+      credentials: { pepper: settings.apiKeys && lazyPepper(settings.apiKeys, settings.file), sessions: settings.sessions },
     },
     async close() {
       try {

@@ -4,6 +4,7 @@ import { acrCondition, maxAuthAgeCondition, mfaCondition } from './authn-strengt
 import { claimCondition } from './claim.js';
 import { anyOfCondition, notCondition } from './combinators.js';
 import { headerCondition } from './header.js';
+import { principalCondition } from './principal.js';
 import { relationCondition } from './relation.js';
 import { roleCondition } from './role.js';
 import type { ConditionSpec } from './schema.js';
@@ -25,6 +26,7 @@ const COMPILERS: Compilers = {
   acr: (values) => acrCondition(values),
   maxAuthAge: (ms) => maxAuthAgeCondition(ms),
   relation: relationCondition,
+  principal: principalCondition,
   not: (inner, context) => {
     const compiled = compileCondition(inner, context);
     return compiled && notCondition(compiled);

@@ -23,6 +23,8 @@ export interface ConditionSpec {
   /** Milliseconds. */
   maxAuthAge?: number;
   relation?: string;
+  /** mTLS peer principals: exact, or a prefix ending in "/*". */
+  principal?: string[];
   not?: ConditionSpec;
   anyOf?: ConditionSpec[];
 }
@@ -39,6 +41,7 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z
     acr: oneOrMany(z.string().min(1)).optional(),
     maxAuthAge: durationMs.optional(),
     relation: z.string().optional(),
+    principal: oneOrMany(z.string().min(1)).optional(),
     get not(): z.ZodOptional<z.ZodType<ConditionSpec>> {
       return conditionSchema.optional();
     },

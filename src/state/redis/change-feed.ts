@@ -22,6 +22,8 @@ const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('roles'), subject: z.string() }),
   z.object({ kind: z.literal('tuples'), object: z.string(), relation: z.string() }),
   z.object({ kind: z.literal('revocation'), revocation: revocationSchema }),
+  z.object({ kind: z.literal('apiKey'), id: z.string() }),
+  z.object({ kind: z.literal('session'), id: z.string() }),
   z.object({ kind: z.literal('flush') }),
 ]);
 

@@ -13,6 +13,14 @@
 //   P{kc}:revoked:<kind>:<id> HASH   { expiresAt, before? } with PEXPIREAT at expiresAt: it vanishes
 //                                    on its own once no token it could match is still valid
 //   P{kc}:revocations        ZSET    member "<kind>:<id>", score expiresAt (listing; pruned as it goes)
+//   P{kc}:apikey:<id>        HASH    an API key (records.ts: subject, hash, scopes, name, createdAt,
+//                                    expiresAt) with PEXPIREAT at expiresAt + retention, if it expires
+//   P{kc}:apikeys            ZSET    member <id>, score the drop time (+inf: never) for listing
+//   P{kc}:apikeys-of:<subject> ZSET  the same for one subject; expires with its longest-lived member
+//   P{kc}:session:<id>       HASH    a session by the hash of its cookie value (subject, createdAt,
+//                                    lastSeenAt, expiresAt, claims), PEXPIREAT at expiresAt + retention
+//   P{kc}:sessions           ZSET    member <id>, score the drop time (listing; pruned as it goes)
+//   P{kc}:sessions-of:<subject> ZSET the same for one subject; expires with its longest-lived member
 //   P{kc}:seeded             STRING  JSON { at, sha256 } once the seed file has been applied
 //   channel P + "changes"            JSON { origin, change } after every write (PUBLISH is cluster-wide)
 //
@@ -31,6 +39,12 @@ export interface RedisKeys {
   readonly tupleObjects: string;
   revocation(kind: Revocation['kind'], id: string): string;
   readonly revocations: string;
+  apiKey(id: string): string;
+  readonly apiKeys: string;
+  subjectApiKeys(subject: string): string;
+  session(id: string): string;
+  readonly sessions: string;
+  subjectSessions(subject: string): string;
   readonly seeded: string;
   readonly channel: string;
 }
@@ -46,6 +60,12 @@ export function redisKeys(prefix: string): RedisKeys {
     tupleObjects: `${base}objects`,
     revocation: (kind, id) => `${base}revoked:${kind}:${id}`,
     revocations: `${base}revocations`,
+    apiKey: (id) => `${base}apikey:${id}`,
+    apiKeys: `${base}apikeys`,
+    subjectApiKeys: (subject) => `${base}apikeys-of:${subject}`,
+    session: (id) => `${base}session:${id}`,
+    sessions: `${base}sessions`,
+    subjectSessions: (subject) => `${base}sessions-of:${subject}`,
     seeded: `${base}seeded`,
     channel: `${prefix}changes`,
   };

@@ -1,4 +1,4 @@
-// The shared store: role bindings, relation tuples and revocations in Redis, so every replica
+// The shared store: role bindings, relation tuples, revocations, API keys and sessions in Redis, so every replica
 // reads the same state, and every write is published on `<keyPrefix>changes` so every replica's
 // cache drops what it affects. Key layout: keys.ts; writes: scripts.ts; the feed: change-feed.ts.
 //
@@ -10,8 +10,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisStoreSettings } from '../../config/redis-store-settings.js';
+import { checkApiKeyRecord, checkEpochSeconds as checkRecordTime, checkSessionRecord } from '../credential-records.js';
 import type { Seed } from '../seed-file.js';
-import { revocationApplies, type RelationTuple, type Revocation, type RoleBinding, type StateChange, type StateStore, type StoreHealth, type TokenFacts, type TupleFilter } from '../store.js';
+import {
+  compareRecords,
+  recordDropTime,
+  revocationApplies,
+  type ApiKeyRecord,
+  type RelationTuple,
+  type Revocation,
+  type RoleBinding,
+  type SessionRecord,
+  type StateChange,
+  type StateStore,
+  type StoreHealth,
+  type TokenFacts,
+  type TupleFilter,
+} from '../store.js';
 import { tupleProblem } from '../tuple.js';
 import { ChangeFeed, changeMessage } from './change-feed.js';
 import { createCommandClient, planConnection, reconnectDelay, subscriberFactory, type ConnectionPlan, type PlanEnvironment } from './client.js';
@@ -28,7 +43,8 @@ import {
   subjectMember,
   type RedisKeys,
 } from './keys.js';
-import { ADD_TUPLE, GRANT_ROLE, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript } from './scripts.js';
+import { API_KEY_FIELDS, apiKeyFields, SESSION_FIELDS, sessionFields, toApiKey, toSession } from './records.js';
+import { ADD_TUPLE, DELETE_RECORD, GRANT_ROLE, PUT_RECORD, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript, TOUCH_SESSION } from './scripts.js';
 import { applySeedOnce, type SeedOutcome } from './seed.js';
 import { SILENT_LOG, type StoreLog } from './store-log.js';
 
@@ -249,6 +265,53 @@ export class RedisStore implements StateStore {
     return out;
   }
 
+  // ── API keys and sessions ──
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    checkApiKeyRecord(record);
+    await this.putRecord('putApiKey', { kind: 'apiKey', id: record.id }, this.apiKeyLayout, record, apiKeyFields(record));
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const values = await this.run('apiKey', () => this.client.hmget(this.keys.apiKey(id), ...API_KEY_FIELDS));
+    return this.unlessDropped(toApiKey(id, values));
+  }
+
+  deleteApiKey(id: string): Promise<boolean> {
+    return this.deleteRecord('deleteApiKey', { kind: 'apiKey', id }, this.apiKeyLayout, id);
+  }
+
+  listApiKeys(subject?: string): Promise<readonly ApiKeyRecord[]> {
+    return this.listRecords('listApiKeys', this.apiKeyLayout, API_KEY_FIELDS, toApiKey, subject);
+  }
+
+  async putSession(record: SessionRecord): Promise<void> {
+    checkSessionRecord(record);
+    await this.putRecord('putSession', { kind: 'session', id: record.id }, this.sessionLayout, record, sessionFields(record));
+  }
+
+  async session(id: string): Promise<SessionRecord | undefined> {
+    const values = await this.run('session', () => this.client.hmget(this.keys.session(id), ...SESSION_FIELDS));
+    return this.unlessDropped(toSession(id, values));
+  }
+
+  async touchSession(id: string, lastSeenAt: number): Promise<void> {
+    checkRecordTime('lastSeenAt', lastSeenAt);
+    const change: StateChange = { kind: 'session', id };
+    const touched = await this.run('touchSession', () =>
+      runScript(this.client, TOUCH_SESSION, [this.keys.session(id)], [String(lastSeenAt), this.keys.channel, changeMessage(this.origin, change)]),
+    );
+    if (touched === 1) this.emit(change);
+  }
+
+  deleteSession(id: string): Promise<boolean> {
+    return this.deleteRecord('deleteSession', { kind: 'session', id }, this.sessionLayout, id);
+  }
+
+  listSessions(subject?: string): Promise<readonly SessionRecord[]> {
+    return this.listRecords('listSessions', this.sessionLayout, SESSION_FIELDS, toSession, subject);
+  }
+
   // ── changes, health, lifecycle ──
 
   onChange(listener: (change: StateChange) => void): void {
@@ -337,6 +400,67 @@ export class RedisStore implements StateStore {
     return [...out];
   }
 
+  private readonly apiKeyLayout: RecordLayout = {
+    record: (id) => this.keys.apiKey(id),
+    index: () => this.keys.apiKeys,
+    subjectIndex: (subject) => this.keys.subjectApiKeys(subject),
+  };
+
+  private readonly sessionLayout: RecordLayout = {
+    record: (id) => this.keys.session(id),
+    index: () => this.keys.sessions,
+    subjectIndex: (subject) => this.keys.subjectSessions(subject),
+  };
+
+  private async putRecord(operation: string, change: StateChange, layout: RecordLayout, record: StoredRecord, fields: string[]): Promise<void> {
+    const drop = recordDropTime(record.expiresAt);
+    await this.run(operation, () =>
+      runScript(
+        this.client,
+        PUT_RECORD,
+        [layout.record(record.id), layout.index(), layout.subjectIndex(record.subject)],
+        [record.id, drop === Infinity ? 'inf' : String(drop), this.keys.channel, changeMessage(this.origin, change), ...fields],
+      ),
+    );
+    this.emit(change);
+  }
+
+  private async deleteRecord(operation: string, change: StateChange, layout: RecordLayout, id: string): Promise<boolean> {
+    // The subject's index is named by the record's subject: read it first (a record's subject never
+    // changes in practice; a stale index member is filtered out when listing and expires anyway).
+    const [subject] = await this.run(operation, () => this.client.hmget(layout.record(id), 'subject'));
+    const keys = [layout.record(id), layout.index(), ...(subject === null || subject === undefined ? [] : [layout.subjectIndex(subject)])];
+    const deleted = await this.run(operation, () => runScript(this.client, DELETE_RECORD, keys, [id, this.keys.channel, changeMessage(this.origin, change)]));
+    if (deleted === 1) this.emit(change);
+    return deleted === 1;
+  }
+
+  private async listRecords<R extends StoredRecord>(
+    operation: string,
+    layout: RecordLayout,
+    fields: readonly string[],
+    parse: (id: string, values: readonly (string | null)[] | undefined) => R | undefined,
+    subject: string | undefined,
+  ): Promise<R[]> {
+    const nowSeconds = this.now() / 1000;
+    const index = subject === undefined ? layout.index() : layout.subjectIndex(subject);
+    const ids = await this.run(operation, () => this.client.zrangebyscore(index, `(${Math.floor(nowSeconds)}`, '+inf'));
+    const out: R[] = [];
+    for (const batch of chunks(ids)) {
+      const values = await this.run(operation, () => Promise.all(batch.map((id) => this.client.hmget(layout.record(id), ...fields))));
+      batch.forEach((id, position) => {
+        const record = this.unlessDropped(parse(id, values[position]));
+        if (record !== undefined && (subject === undefined || record.subject === subject)) out.push(record);
+      });
+    }
+    return out.sort(compareRecords);
+  }
+
+  /** A record past its drop time is gone, whether or not Redis has expired the key yet. */
+  private unlessDropped<R extends StoredRecord>(record: R | undefined): R | undefined {
+    return record !== undefined && recordDropTime(record.expiresAt) > this.now() / 1000 ? record : undefined;
+  }
+
   private tupleKeys(tuple: RelationTuple): string[] {
     return [this.keys.objectTuples(tuple.object), this.keys.subjectTuples(tuple.subject), this.keys.tupleObjects];
   }
@@ -410,6 +534,15 @@ export class RedisStore implements StateStore {
     }
   }
 }
+
+/** Where one kind of record lives (keys.ts). */
+interface RecordLayout {
+  record(id: string): string;
+  index(): string;
+  subjectIndex(subject: string): string;
+}
+
+type StoredRecord = { readonly id: string; readonly subject: string; readonly createdAt: number; readonly expiresAt?: number };
 
 function toRevocation(kind: Revocation['kind'], id: string, fields: readonly (string | null)[] | undefined): Revocation | undefined {
   const expiresAt = fields?.[0];

@@ -83,6 +83,55 @@ return {expiresAt, before}`,
 );
 
 /**
+ * Stores an API key or a session. KEYS: the record, the index, the subject's index. ARGV: id, drop
+ * time (seconds, or 'inf'), channel, message, then the record's field/value pairs. The record
+ * replaces any earlier one and expires at the drop time; both indexes are pruned of members past
+ * theirs, and the subject's index lives as long as its longest-lived member. Returns 1.
+ */
+export const PUT_RECORD = script(
+  'putRecord',
+  `local id, drop = ARGV[1], ARGV[2]
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if drop == 'inf' then drop = '+inf' else redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(drop) * 1000)) end
+local now = redis.call('TIME')
+for i = 2, 3 do
+  redis.call('ZADD', KEYS[i], drop, id)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now[1])
+end
+local top = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+if top[2] == 'inf' then redis.call('PERSIST', KEYS[3])
+elseif top[2] then redis.call('PEXPIREAT', KEYS[3], math.ceil(tonumber(top[2]) * 1000)) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`,
+);
+
+/**
+ * Deletes an API key or a session. KEYS: the record, the index and, when known, the subject's
+ * index. ARGV: id, channel, message. Publishes only when there was a record. Returns 1 when deleted.
+ */
+export const DELETE_RECORD = script(
+  'deleteRecord',
+  `local deleted = redis.call('DEL', KEYS[1])
+for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+if deleted == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return deleted`,
+);
+
+/**
+ * Moves a session's lastSeenAt forward. KEYS: the session. ARGV: lastSeenAt, channel, message.
+ * Nothing when the session is gone or was seen later already. Returns 1 when updated.
+ */
+export const TOUCH_SESSION = script(
+  'touchSession',
+  `local current = redis.call('HMGET', KEYS[1], 'lastSeenAt')[1]
+if (not current) or tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1`,
+);
+
+/**
  * Applies a seed once. KEYS: seeded, roles, objects, then two keys per binding (roles:<subject>)
  * ... see seedScriptCall. ARGV: marker value, channel, message, binding count, tuple count, then
  * per binding: subject, member; per tuple: object, object member, subject member.
