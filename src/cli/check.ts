@@ -35,6 +35,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       token: { type: 'string' },
       header: { type: 'string', multiple: true, default: [] },
       source: { type: 'string' },
+      principal: { type: 'string' },
       subject: { type: 'string' },
       issuer: { type: 'string' },
       roles: { type: 'string' },
@@ -73,6 +74,7 @@ export async function checkCommand(args: string[]): Promise<number> {
       service: values.service ?? file.service,
       headers,
       source: values.source ?? file.source,
+      principal: values.principal ?? file.principal,
     };
 
     if (values.server) return checkRemote(values.server, toSpec(request), format);
@@ -91,7 +93,7 @@ export async function checkCommand(args: string[]): Promise<number> {
 
 /** The request as Envoy would send it (host defaults to localhost, as it always has here). */
 function toSpec(request: OfflineRequest): HttpRequestSpec {
-  return { method: request.method, host: request.host ?? 'localhost', path: request.path, headers: request.headers, service: request.service, sourceAddress: request.source };
+  return { method: request.method, host: request.host ?? 'localhost', path: request.path, headers: request.headers, service: request.service, sourceAddress: request.source, sourcePrincipal: request.principal };
 }
 
 /** `--claim NAME=VALUE`: the value is read as JSON when it is JSON (numbers, lists), else as a string. */

@@ -16,7 +16,7 @@ Usage:
   keycard serve  [--config FILE] [--grpc-listen HOST:PORT|unix:/path] [--admin-listen HOST:PORT] [--http-listen HOST:PORT]
                  [--workers N]
   keycard check  [--config FILE | --server HOST:PORT] (--path PATH | --request REQ.json) [--method M]
-                 [--host H] [--service S] [--header "name: value"]... [--source IP]
+                 [--host H] [--service S] [--header "name: value"]... [--source IP] [--principal SPIFFE_ID]
                  [--token JWT | --subject S [--issuer NAME] [--roles a,b] [--claim k=v]... [--now ISO]]
                  [--format text|json]
   keycard test   [DIR|FILE...] [--config FILE] [--format text|json]

@@ -20,6 +20,8 @@ export const offlineRequestSchema = z.strictObject({
   headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name'), headerValue).optional(),
   /** The client address (the peer). */
   source: z.string().refine((address) => isIP(address) !== 0, 'an IPv4 or IPv6 address').optional(),
+  /** The mTLS peer identity Envoy reports (source.principal), e.g. spiffe://cluster.local/ns/shop/sa/checkout. */
+  principal: z.string().min(1).optional(),
 });
 
 export const offlineCallerSchema = z

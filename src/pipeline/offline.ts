@@ -17,6 +17,8 @@ export interface OfflineRequest {
   readonly service?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly source?: string;
+  /** The mTLS peer identity (`source.principal`) that `principal:` conditions check. */
+  readonly principal?: string;
 }
 
 export interface OfflineCaller {
@@ -79,7 +81,7 @@ export async function decideOffline(deps: OfflineDeps, request: OfflineRequest, 
     path: request.path,
     headers,
     service: request.service,
-    source: { address: request.source },
+    source: { address: request.source, principal: request.principal },
     contextExtensions: request.service ? { service: request.service } : {},
   });
 }

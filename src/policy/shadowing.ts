@@ -93,7 +93,7 @@ export interface ConditionKey {
 }
 
 /** List-valued keys whose order and duplicates do not matter. */
-const SET_KEYS = new Set(['role', 'scope', 'acr', 'sourceCidr', 'oneOf', 'days']);
+const SET_KEYS = new Set(['role', 'scope', 'acr', 'sourceCidr', 'principal', 'oneOf', 'days']);
 
 export function conditionKey(spec: ConditionSpec): ConditionKey {
   const key = canonical(spec);

@@ -13,6 +13,8 @@ export interface HttpRequestSpec {
   readonly headers?: Readonly<Record<string, string>>;
   readonly service?: string;
   readonly sourceAddress?: string;
+  /** The mTLS peer identity Envoy would report (`source.principal`), e.g. a SPIFFE ID. */
+  readonly sourcePrincipal?: string;
 }
 
 export function buildCheckRequest(spec: HttpRequestSpec): CheckRequest {
@@ -22,7 +24,7 @@ export function buildCheckRequest(spec: HttpRequestSpec): CheckRequest {
   for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
   return {
     attributes: {
-      source: { address: { socket_address: { address: spec.sourceAddress ?? '127.0.0.1', port_value: 40000 } } },
+      source: { address: { socket_address: { address: spec.sourceAddress ?? '127.0.0.1', port_value: 40000 } }, ...(spec.sourcePrincipal !== undefined && { principal: spec.sourcePrincipal }) },
       request: { http: { method, host, path: spec.path, headers, protocol: 'HTTP/1.1', scheme: 'http' } },
       context_extensions: spec.service ? { service: spec.service } : {},
     },

@@ -55,6 +55,8 @@ const auditLineSchema = z.object({
   subject: z.string().optional(),
   issuer: z.string().optional(),
   roles: z.array(z.string()).default([]),
+  /** The mTLS peer identity (source.principal) the decision saw. */
+  peer: z.string().optional(),
   decision: z.enum(['allow', 'deny', 'dry_run_deny']),
   reason: z.string().refine((reason) => reason === 'allowed' || Object.hasOwn(DENY_REASONS, reason), 'not a known reason'),
   rule: z.string().optional(),
@@ -235,7 +237,7 @@ export class Replay {
     const now = Date.parse(line.time);
     return decideOffline(
       { policies: this.deps.policies, store: this.deps.store, relations: this.deps.relations, now: () => now, trustedProxies: this.deps.trustedProxies },
-      { method: input.method, path: input.path, host: input.host, service: input.service, headers: input.headers, source: input.source },
+      { method: input.method, path: input.path, host: input.host, service: input.service, headers: input.headers, source: input.source, principal: line.peer },
       line.subject === undefined ? {} : { subject: line.subject, issuer: line.issuer, claims: input.claims ?? {}, roles: line.roles },
     );
   }

@@ -54,6 +54,7 @@ interface LineSpec {
   claims?: Record<string, unknown>;
   absent?: { claims?: string[]; headers?: string[] };
   source?: string;
+  peer?: string;
 }
 
 /** An audit line as AuditLog writes it (only the fields replay reads, plus a few others). */
@@ -71,6 +72,7 @@ function auditLine(spec: LineSpec): string {
     subject,
     issuer: subject === undefined ? undefined : 'test-idp',
     roles: spec.roles ?? [],
+    ...(spec.peer !== undefined && { peer: spec.peer }),
     decision: spec.decision ?? 'allow',
     status: spec.decision === 'deny' ? 403 : 200,
     reason: spec.reason ?? 'allowed',
@@ -99,6 +101,21 @@ const changes = (report: ReplayReport) =>
   report.changes.map((group) => `${group.direction} ${group.service}: ${group.before.rule ?? '-'}/${group.before.reason} → ${group.after.rule ?? '-'}/${group.after.reason} ×${group.count}`);
 
 describe('Replay', () => {
+  it('decides again with the mTLS peer the audit line recorded, so principal: conditions replay', async () => {
+    const ledger = `
+service: ledger
+rules:
+  - id: from-checkout
+    effect: allow
+    match: { methods: [POST], paths: [/entries] }
+    when: [{ principal: "spiffe://cluster.local/ns/shop/sa/checkout" }]
+`;
+    const line = (peer?: string) =>
+      auditLine({ service: 'ledger', subject: 'alice', rule: 'from-checkout', method: 'POST', path: '/entries', ...(peer !== undefined && { peer }) });
+    const report = await replay(deps([ledger]), line('spiffe://cluster.local/ns/shop/sa/checkout'), line('spiffe://cluster.local/ns/shop/sa/cart'), line());
+    expect(report.totals).toMatchObject({ replayed: 3, unchanged: 1, allow_to_deny: 2 });
+  });
+
   const orders = [ORDERS_POLICY];
   const tightened = [ORDERS_POLICY.replace('when: [{ role: [customer, support] }]', 'when: [{ role: support }]')];
 
