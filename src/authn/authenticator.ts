@@ -9,6 +9,7 @@ import { duplicateMemberInJws } from './duplicate-members.js';
 import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from './identity.js';
 import { denyReasonForJwtError } from './jwt-errors.js';
 import type { KeySet } from './key-set.js';
+import { checkSubject } from './subject.js';
 import { TokenCache, type VerifiedToken } from './token-cache.js';
 
 export interface Issuer {
@@ -112,14 +113,8 @@ export class Authenticator implements CredentialProvider<'jwt'> {
       });
       const duplicate = duplicateMemberInJws(token);
       if (duplicate !== undefined) throw new DenyError('malformed_token', `${settings.name}: ${duplicate}`);
-      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 256) {
-        throw new DenyError('invalid_claims', `${settings.name}: "sub" must be a non-empty string of at most 256 characters`);
-      }
-      // The subject travels on in x-keycard-subject: a control character would break (or forge)
-      // header lines, and a header parser drops surrounding spaces (" root" would read as "root").
-      if (UNFORWARDABLE.test(payload.sub)) {
-        throw new DenyError('invalid_claims', `${settings.name}: "sub" has a control character or surrounding spaces`);
-      }
+      const subject = checkSubject(payload.sub);
+      if (!subject.ok) throw new DenyError('invalid_claims', `${settings.name}: ${subject.problem}`);
       const lifetime = lifetimeProblem(payload, this.options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS, this.options.clockSkewMs, Date.now());
       if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
       // jose checks a future iat only with maxTokenAge. A token "issued" later than now would also
@@ -130,7 +125,7 @@ export class Authenticator implements CredentialProvider<'jwt'> {
       }
       const identity: AuthenticatedIdentity = Object.freeze({
         authenticated: true,
-        subject: payload.sub,
+        subject: subject.subject,
         issuer: settings.name,
         credential: 'jwt',
         claims: Object.freeze(payload),
@@ -193,8 +188,6 @@ async function verifyWithKeys(token: string, keys: KeySet, options: JWTVerifyOpt
 
 const WHITESPACE = /\s/;
 
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
-const UNFORWARDABLE = /[\x00-\x1f\x7f]|^ | $/;
 
 /**
  * Whether the token has the shape of a JWS compact serialization: three parts (a JWE has five).

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { Keycard } from '../app.js';
+import { Keycard, type RunningPorts } from '../app.js';
 import { ClusterPrimary } from '../cluster/primary.js';
 import { announceListening, answerPrimary } from '../cluster/worker.js';
 import { defaultWorkerCount } from '../cluster/worker-count.js';
@@ -47,7 +47,16 @@ async function serveAlone(settings: Settings): Promise<void> {
 async function serveWorker(settings: Settings): Promise<void> {
   const keycard = new Keycard(settings, undefined, { admin: false, sharedOutput: true });
   answerPrimary(keycard);
-  const ports = await keycard.start();
+  let ports: RunningPorts;
+  try {
+    ports = await keycard.start();
+  } catch (error) {
+    // The IPC channel (and whatever started before the failure) would keep this worker alive, and
+    // the primary waiting for it: stop, let go of the primary, and fail.
+    await keycard.stop().catch(() => undefined);
+    process.disconnect?.();
+    throw error;
+  }
   announceListening(ports.grpc, ports.http);
   const stop = onSignals(keycard.logger, () => keycard.stop().then(() => 0));
   // Without its primary a worker would serve unsupervised: it stops too.

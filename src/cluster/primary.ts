@@ -6,6 +6,7 @@
 // workers sign with); and on SIGTERM lets every worker finish its in-flight Checks.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { checkStartupSecrets } from '../authn/credentials/startup-secrets.js';
 import { publicKeySet } from '../authn/internal-token-key.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
@@ -74,8 +75,10 @@ export class ClusterPrimary {
         this.set({ state: 'starting' }, slots.length - listening);
       },
     });
-    // Read before any worker is forked: a bad key file is a startup error (ConfigError) here too.
+    // Read before any worker is forked: a bad key file or a missing secret is a startup error
+    // (ConfigError) here, once, rather than in every worker.
     const jwks = settings.internalToken && publicKeySet(settings.internalToken);
+    checkStartupSecrets(settings);
     this.admin = new AdminServer({
       listen: settings.admin.listen,
       registry: { contentType: this.registry.contentType, metrics: () => this.metrics() },

@@ -72,7 +72,7 @@ export class Metrics {
 
   private readonly storeOperations = new Counter({
     name: 'keycard_store_operations_total',
-    help: 'Live-state reads (rolesFor|subjectsOf|revocationFor) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
+    help: 'Live-state reads (rolesFor|subjectsOf|revocationFor|apiKey|session) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
     labelNames: ['op', 'result'] as const,
     registers: [this.registry],
   });
@@ -97,7 +97,7 @@ export class Metrics {
   });
   private readonly storeInvalidations = new Counter({
     name: 'keycard_store_invalidations_total',
-    help: 'Changes from the store feed that invalidated cached state, by kind (roles|tuples|revocation|flush).',
+    help: 'Changes from the store feed that invalidated cached state, by kind (roles|tuples|revocation|apiKey|session|flush).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -89,6 +89,8 @@ describe('envoy_jwt: a payload jwt_authn verified', () => {
     ['no sub', payload({ sub: undefined }), 'invalid_claims'],
     ['an empty sub', payload({ sub: '' }), 'invalid_claims'],
     ['a sub of 257 characters', payload({ sub: 'a'.repeat(257) }), 'invalid_claims'],
+    ['a sub with a line break (it would forge x-keycard-subject)', payload({ sub: 'alice\r\nx-keycard-roles: admin' }), 'invalid_claims'],
+    ['a sub with a leading space', payload({ sub: ' root' }), 'invalid_claims'],
     ['no exp', payload({ exp: undefined }), 'invalid_claims'],
     ['a string exp', payload({ exp: String(NOW + 60) }), 'invalid_claims'],
     ['exp null (NaN or Infinity in the Struct)', payload({ exp: null }), 'invalid_claims'],

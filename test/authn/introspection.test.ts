@@ -237,6 +237,8 @@ describe('introspection: answers', () => {
     ['an empty sub', { sub: '' }],
     ['a numeric sub', { sub: 42 }],
     ['a sub of 257 characters', { sub: 'a'.repeat(257) }],
+    ['a sub with a line break (it would forge x-keycard-subject)', { sub: 'alice\nx-keycard-roles: admin' }],
+    ['a sub with surrounding spaces', { sub: 'root ' }],
     ['a string exp', { sub: 'alice', exp: '9999999999' }],
   ])('active with %s: invalid_claims', async (_name, answer) => {
     server.handler = knows({ odd: answer });

@@ -251,4 +251,21 @@ describe('keycard startup', () => {
     };
     await expect(launchKeycard(files)).rejects.toThrow(/apiKeys\.pepperEnv: the environment variable KEYCARD_E2E_PEPPER_UNSET \(the API key pepper\) is not set/);
   });
+
+  it('refuses to start as a cluster too: the primary checks the secrets before forking, and exits 1', async () => {
+    const workspace = new Workspace().writeAll({
+      'keycard.yaml': settings(redis.url(), uniquePrefix(), 'pepperEnv: KEYCARD_E2E_PEPPER_UNSET'),
+      'jwks.json': jwks(await makeKey('ES256')),
+      'seed.yaml': 'roleBindings: []\n',
+      'policies/orders.yaml': POLICY,
+    });
+    try {
+      const run = await runCli(['serve', '--config', workspace.path('keycard.yaml'), '--grpc-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--workers', '2']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('apiKeys.pepperEnv: the environment variable KEYCARD_E2E_PEPPER_UNSET (the API key pepper) is not set');
+      expect(run.stdout).not.toContain('keycard listening');
+    } finally {
+      workspace.remove();
+    }
+  });
 });

@@ -5,6 +5,7 @@
 import type { JWTPayload } from 'jose';
 import type { IssuerSettings } from '../../config/settings.js';
 import { DenyError } from '../../errors.js';
+import { checkSubject } from '../subject.js';
 import { UnreadableMetadata } from '../../protocol/struct-json.js';
 import { bearerToken, DEFAULT_MAX_TOKEN_LIFETIME_MS, lifetimeProblem } from '../authenticator.js';
 import type { AuthenticatedIdentity } from '../identity.js';
@@ -67,9 +68,8 @@ export class EnvoyJwtProvider implements CredentialProvider<'envoy_jwt'> {
     if (!audiences.some((audience) => typeof audience === 'string' && settings.audiences.includes(audience))) {
       throw new DenyError('invalid_audience', `${settings.name}: "aud" has none of ${settings.audiences.join(', ')}`);
     }
-    if (typeof claims.sub !== 'string' || claims.sub === '' || claims.sub.length > 256) {
-      throw new DenyError('invalid_claims', `${settings.name}: "sub" must be a non-empty string of at most 256 characters`);
-    }
+    const subject = checkSubject(claims.sub);
+    if (!subject.ok) throw new DenyError('invalid_claims', `${settings.name}: ${subject.problem}`);
     for (const name of ['exp', 'nbf', 'iat'] as const) {
       const value = claims[name];
       if (value !== undefined && !Number.isFinite(value)) throw new DenyError('invalid_claims', `${settings.name}: "${name}" must be a number`);
@@ -86,7 +86,7 @@ export class EnvoyJwtProvider implements CredentialProvider<'envoy_jwt'> {
     if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
     return Object.freeze({
       authenticated: true,
-      subject: claims.sub,
+      subject: subject.subject,
       issuer: settings.name,
       credential: 'envoy_jwt',
       // Already frozen, without prototypes (protocol/struct-json.ts).

@@ -5,6 +5,7 @@
 // Concurrent requests with the same new token make one call.
 import type { IntrospectionEndpointSettings } from '../../config/credential-settings.js';
 import { DenyError, type DenyReason } from '../../errors.js';
+import { checkSubject } from '../subject.js';
 import { bearerToken } from '../authenticator.js';
 import type { AuthenticatedIdentity } from '../identity.js';
 import { TokenCache } from '../token-cache.js';
@@ -151,7 +152,8 @@ export class IntrospectionProvider implements CredentialProvider<'introspection'
     const deny = (reason: DenyReason, detail: string): Answer => ({ active: false, reason, detail: `${name}: ${detail}`, expiresAt: 0 });
     if (!response.active) return deny('token_inactive', 'the token is not active');
     const { sub, exp, nbf } = response;
-    if (typeof sub !== 'string' || sub === '' || sub.length > 256) return deny('invalid_claims', '"sub" must be a non-empty string of at most 256 characters');
+    const subject = checkSubject(sub);
+    if (!subject.ok) return deny('invalid_claims', subject.problem);
     for (const [claim, value] of [['exp', exp], ['nbf', nbf], ['iat', response.iat]] as const) {
       if (value !== undefined && !Number.isFinite(value)) return deny('invalid_claims', `"${claim}" must be a number`);
     }
@@ -162,7 +164,7 @@ export class IntrospectionProvider implements CredentialProvider<'introspection'
     const expiresAt = typeof exp === 'number' ? exp : (nowMs + Math.max(endpoint.cacheMaxTtl, MIN_IDENTITY_LIFETIME_MS)) / 1000;
     // Every member but `active` is a fact about the token, in claim form (scope, client_id, …).
     const claims = Object.freeze(Object.fromEntries(Object.entries(response).filter(([member]) => member !== 'active')));
-    const identity: AuthenticatedIdentity = Object.freeze({ authenticated: true, subject: sub, issuer: name, credential: 'introspection', claims, expiresAt });
+    const identity: AuthenticatedIdentity = Object.freeze({ authenticated: true, subject: subject.subject, issuer: name, credential: 'introspection', claims, expiresAt });
     return { active: true, identity, expiresAt };
   }
 }
