@@ -136,8 +136,10 @@ describe('CachingStore replicas on one Redis', () => {
     const [a, b] = await replicas();
     const key: ApiKeyRecord = { ...KEY, createdAt: now() };
     const heardByA = new ChangeRecorder(a);
+    // Wait from before the write: the change can arrive before putApiKey's reply does.
+    const heard = heardByA.next((change) => change.kind === 'apiKey');
     await b.putApiKey(key);
-    await heardByA.next((change) => change.kind === 'apiKey');
+    await heard;
     expect(await a.apiKey(key.id)).toEqual(key);
     expect(await a.apiKey(key.id)).toEqual(key);
 
@@ -170,8 +172,10 @@ describe('CachingStore replicas on one Redis', () => {
     const key: ApiKeyRecord = { ...KEY, id: 'late00000000', createdAt: now() };
     expect(await a.apiKey(key.id)).toBeUndefined();
     const heardByA = new ChangeRecorder(a);
+    // Wait from before the write: the change can arrive before putApiKey's reply does.
+    const heard = heardByA.next((change) => change.kind === 'apiKey');
     await b.putApiKey(key);
-    await heardByA.next((change) => change.kind === 'apiKey');
+    await heard;
     expect(await a.apiKey(key.id)).toEqual(key);
   });
 });

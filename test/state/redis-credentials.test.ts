@@ -72,8 +72,10 @@ describe('RedisStore API keys and sessions in Redis', () => {
     const b = await open({ keyPrefix });
     const heardByB = new ChangeRecorder(b);
     await heardByB.flush();
+    // Wait from before the write: the change can arrive before putApiKey's reply does.
+    const heard = heardByB.next((change) => change.kind !== 'flush');
     await a.putApiKey(key('k1'));
-    expect(await heardByB.next((change) => change.kind !== 'flush')).toEqual({ kind: 'apiKey', id: 'k1' });
+    expect(await heard).toEqual({ kind: 'apiKey', id: 'k1' });
     expect(await b.apiKey('k1')).toEqual(key('k1', { createdAt: (await a.apiKey('k1'))!.createdAt }));
     await a.putSession(session('s1'));
     await a.touchSession('s1', now() + 10);
