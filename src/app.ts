@@ -19,6 +19,7 @@ import { GrpcServer } from './server/grpc-server.js';
 import { HttpCheckServer } from './server/http-check-server.js';
 import type { RelationChecker } from './policy/conditions/types.js';
 import { relationChecker } from './policy/relations/resolver.js';
+import { Shadow } from './shadow/shadow.js';
 import { RelationSchema } from './policy/relations/schema.js';
 import { createServingStore } from './state/create-store.js';
 import type { StateStore } from './state/store.js';
@@ -46,6 +47,8 @@ export class Keycard {
   readonly pipeline: Pipeline;
   /** ReBAC: answers relation conditions from the store and the relation schema. */
   readonly relations: RelationChecker;
+  /** The candidate policy set (settings `shadow`), decided beside the enforced one, never enforced. */
+  readonly shadow: Shadow | undefined;
   private readonly issuers: Issuer[];
   /** Signs the internal identity tokens (settings `internalToken`); its key loads in load(). */
   private readonly identityTokens: InternalTokenIssuer | undefined;
@@ -100,14 +103,29 @@ export class Keycard {
         this.updateServing();
       },
     });
+    const trustedProxies = trustedProxyList(settings.network.trustedProxies);
+    this.shadow =
+      settings.shadow &&
+      new Shadow({
+        settings: settings.shadow,
+        compile: { ...policyCompileOptions(settings), relationSchema },
+        store: this.store,
+        relations: this.relations,
+        limits: settings.limits,
+        ...(trustedProxies && { trustedProxies }),
+        registry: this.metrics.registry,
+        audit: (record) => this.audit.shadowDisagreement(record),
+        logger: this.logger,
+      });
     this.pipeline = new Pipeline({
       policies: () => this.policies.current,
       authenticator: new IdentityPhase({ jwt: authenticator, ...this.proxyAndOpaque.providers, ...this.storeCredentials.providers }),
       store: this.store,
       relations: this.relations,
       limits: settings.limits,
-      trustedProxies: trustedProxyList(settings.network.trustedProxies),
+      trustedProxies,
       ...(this.identityTokens && { identityTokens: this.identityTokens }),
+      ...(this.shadow && { shadow: this.shadow.hook }),
       onDecision: (decision, input) => {
         this.metrics.recordDecision(decision);
         this.audit.decision(decision, input, decision.service ? this.policies.current?.route(decision.service, '')?.recorded : undefined);
@@ -144,8 +162,10 @@ export class Keycard {
     if (keys) await this.identityTokens?.load();
     if (keys) this.proxyAndOpaque.loadSecrets();
     if (keys) this.storeCredentials.requireSecrets();
-    this.policies.reload();
+    await this.policies.reload();
     if (this.settings.policies.watch) this.policies.watch();
+    // A broken or missing candidate is reported, never a reason to fail or be not ready.
+    await this.shadow?.load();
     if (keys) await Promise.all(this.issuers.map((issuer) => issuer.keys.start()));
     return this.readiness();
   }
@@ -165,7 +185,8 @@ export class Keycard {
     }
     const health = store ? this.store.health() : { healthy: true };
     if (!health.healthy) problems.push(`store ${this.store.kind}: ${health.detail ?? 'unhealthy'}`);
-    return { ready: problems.length === 0, problems };
+    const warnings = this.shadow?.warnings() ?? [];
+    return { ready: problems.length === 0, problems, ...(warnings.length > 0 && { warnings }) };
   }
 
   /** Graceful stop: health goes NOT_SERVING, in-flight Checks finish (up to the grace period). */
@@ -173,6 +194,8 @@ export class Keycard {
     this.policies.close();
     for (const issuer of this.issuers) issuer.keys.stop();
     await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop()]);
+    // Evaluations already scheduled may still write their disagreement lines.
+    await this.shadow?.close();
     await this.store.close();
     this.audit.flush();
   }

@@ -92,6 +92,9 @@ export const CONFIG_ERRORS = {
   unknown_relation: 'the relation is not declared in the relation schema',
   invalid_path_template: 'invalid path template',
   rule_never_matches: 'this rule can never match',
+  invalid_api_description: 'the OpenAPI document named by `api.openapi` is broken, invalid or not expressible as keycard routes',
+  unknown_operation: 'no operation of the API description has this operationId',
+  unknown_permission: 'no operation of the API description declares this x-keycard-permission',
 } as const;
 
 export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;

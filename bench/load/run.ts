@@ -15,6 +15,7 @@ import { decisionCounts, verifyAllows } from './verify.js';
 import type { ColdJwtResult } from './cold-jwt.js';
 import type { MemoryResult } from './memory.js';
 import { keycardTargets, type Target } from './targets.js';
+import { settledShadowCounts, shadowSection, verifyShadowRound } from './shadow.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,11 +56,14 @@ const WARM_REQUESTS = 50_000;
 const BARE = 'bare grpc-js handler';
 const KEYCARD = 'keycard, memory store';
 const TWO_WORKERS = 'keycard, memory store, 2 workers';
+const SHADOW = 'keycard, memory store, shadow policy';
 
 function targets(): Target[] {
   const list: Target[] = [{ label: BARE, loads: LOADS, cpuCount: 1, keycard: false, start: (pinTo) => startBare(pinTo, 'keycard') }];
   const storeLoads = LOADS.filter((load) => !load.body);
-  list.push(...keycardTargets({ smoke, baseline: BARE, loads: LOADS, storeLoads, scaleLoad: L4x50, names: { memory: KEYCARD, twoWorkers: TWO_WORKERS } }));
+  list.push(
+    ...keycardTargets({ smoke, baseline: BARE, loads: LOADS, storeLoads, scaleLoad: L4x50, shadowLoads: storeLoads, names: { memory: KEYCARD, twoWorkers: TWO_WORKERS, shadow: SHADOW } }),
+  );
   if (!smoke) {
     // The same bare handler with grpc-js's defaults: what keycard's gRPC tuning changes on its own.
     list.push({ label: 'bare, grpc-js default options', baseline: BARE, loads: [L4x50, L4x50_BODY], cpuCount: 1, keycard: false, start: (pinTo) => startBare(pinTo, 'defaults') });
@@ -101,6 +105,7 @@ async function measureRound(running: Running, scenario: Scenario, load: Load, re
   const { target, server } = running;
   const url = `http://${server.grpcAddress}/envoy.service.auth.v3.Authorization/Check`;
   const countsBefore = target.keycard ? await decisionCounts(server.adminUrl!) : undefined;
+  const shadowBefore = target.shadow ? await settledShadowCounts(server.adminUrl!) : undefined;
   const selfBefore = process.cpuUsage();
   const childrenBefore = finishedChildrenCpuSeconds();
   const busyBefore = machineBusySeconds();
@@ -123,6 +128,7 @@ async function measureRound(running: Running, scenario: Scenario, load: Load, re
     const other = after.other - countsBefore.other;
     if (allowed !== requests || other !== 0) throw new Error(`${name}: ${requests} requests sent, ${allowed} allowed, ${other} decided otherwise`);
   }
+  if (shadowBefore) await verifyShadowRound(server.adminUrl!, shadowBefore, requests, name);
   tally.requests += requests;
   tally.rps.push(result.rps);
   tally.latencies.push(result.latenciesUs!);
@@ -230,6 +236,7 @@ async function main(): Promise<void> {
   ];
   const micro = values.micro ? microTable(values.micro) : undefined;
   const coldJwt = values.jwt ? (JSON.parse(readFileSync(values.jwt, 'utf8')) as ColdJwtResult) : undefined;
+  sections.push('', '## Shadow policy (issue 10)', '', shadowSection(rows, { keycard: KEYCARD, shadow: SHADOW }));
   if (!smoke) sections.push('', '## Targets (issue 7)', '', targetTable(rows, { bare: BARE, keycard: KEYCARD, twoWorkers: TWO_WORKERS }, micro, coldJwt));
   if (values.memory) sections.push('', '## Memory', '', memorySection(JSON.parse(readFileSync(values.memory, 'utf8')) as MemoryResult));
   if (micro) sections.push('', '## Micro-benchmarks (vitest bench, in process, per operation)', '', micro.markdown);

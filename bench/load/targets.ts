@@ -1,9 +1,11 @@
-// The servers under test besides the bare handler: keycard with the memory store, with a private
-// Redis (the shared store behind its read cache), and with two workers.
+// The servers under test besides the bare handler: keycard with the memory store, with a shadow
+// policy set (shadow.ts), with a private Redis (the shared store behind its read cache), and with
+// two workers.
 import { RedisServer } from '../../test/helpers/redis-server.js';
 import type { Load } from './h2load.js';
 import { MEMORY_STORE, type Scenario } from './scenario.js';
 import { startKeycard, type ServerUnderTest } from './servers.js';
+import { startWithShadow } from './shadow.js';
 
 export interface Target {
   readonly label: string;
@@ -14,6 +16,8 @@ export interface Target {
   readonly cpuCount: number;
   /** keycard: identity headers are checked and its decision counters compared with h2load's counts. */
   readonly keycard: boolean;
+  /** keycard with a shadow policy set: every round also checks that the shadow agreed on every request. */
+  readonly shadow?: boolean;
   start(cpus: readonly number[], scenario: Scenario): Promise<ServerUnderTest>;
 }
 
@@ -25,7 +29,9 @@ export interface KeycardTargetOptions {
   readonly storeLoads: readonly Load[];
   /** The load at which two workers are compared with one. */
   readonly scaleLoad: Load;
-  readonly names: { readonly memory: string; readonly twoWorkers: string };
+  /** The loads at which keycard with a shadow policy set is compared with keycard without. */
+  readonly shadowLoads: readonly Load[];
+  readonly names: { readonly memory: string; readonly twoWorkers: string; readonly shadow: string };
 }
 
 export function keycardTargets(options: KeycardTargetOptions): Target[] {
@@ -37,6 +43,14 @@ export function keycardTargets(options: KeycardTargetOptions): Target[] {
       loads: options.loads,
       cpuCount: 1,
       start: (cpus, scenario) => startKeycard(cpus, scenario.settingsFor(MEMORY_STORE, 'keycard-memory.yaml'), 1),
+    },
+    {
+      ...common,
+      label: options.names.shadow,
+      loads: options.shadowLoads,
+      cpuCount: 1,
+      shadow: true,
+      start: (cpus, scenario) => startWithShadow(cpus, scenario),
     },
   ];
   if (options.smoke) return list;

@@ -97,6 +97,33 @@ export class AuditLog {
   }
 
   /**
+   * A request the shadow policy set decided otherwise than the enforced one: both sides with
+   * their rules, so the candidate's changes can be read before it is enforced.
+   */
+  shadowDisagreement(record: ShadowDisagreementRecord): void {
+    if (!this.sink) return;
+    const { decision, input, enforced, shadow } = record;
+    const { identity } = decision;
+    this.sink.write(
+      `${JSON.stringify({
+        level: INFO_LEVEL,
+        time: new Date().toISOString(),
+        type: 'shadow_disagreement',
+        decision_id: decision.id,
+        request_id: input.requestId,
+        service: decision.service ?? shadow.service,
+        method: input.method,
+        host: input.host,
+        path: decision.path ?? input.path.split('?')[0],
+        subject: identity.authenticated ? identity.subject : undefined,
+        enforced: { decision: enforced.decision, reason: enforced.reason, rule: enforced.rule, policy_version: decision.policyVersion },
+        shadow: { decision: shadow.decision, reason: shadow.reason, rule: shadow.rule, policy_version: shadow.policyVersion, detail: shadow.detail },
+        msg: 'shadow_disagreement',
+      })}\n`,
+    );
+  }
+
+  /**
    * Writes everything buffered, closes the sink and resolves once the lines are out. For short
    * processes (the CLI), which should not block on the write as flush() does.
    */
@@ -115,6 +142,21 @@ export class AuditLog {
       // The output is gone (a closed pipe): nothing more can be written.
     }
   }
+}
+
+/** One side of a shadow comparison: `decision` is allow, deny or dry_run_deny. */
+export interface ShadowSide {
+  readonly decision: 'allow' | 'deny' | 'dry_run_deny';
+  readonly reason: string;
+  readonly rule: string | undefined;
+}
+
+export interface ShadowDisagreementRecord {
+  /** The enforced decision (its id, service, path and caller name the line). */
+  readonly decision: Decision;
+  readonly input: AuthzInput;
+  readonly enforced: ShadowSide;
+  readonly shadow: ShadowSide & { readonly service: string | undefined; readonly policyVersion: string | undefined; readonly detail: string | undefined };
 }
 
 /** What `keycard roles|revoke|tuples` changed: an operator action on the live state. */

@@ -2,15 +2,15 @@ import { parseArgs } from 'node:util';
 import { loadSettings, policyCompileOptions } from '../config/settings.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { formatLintWarning, lintWarnings } from '../policy/lint-warnings.js';
-import { loadPolicies } from '../policy/load-policies.js';
+import { loadPolicySet } from '../policy/load-policies.js';
 import { RelationSchema } from '../policy/relations/schema.js';
 import { loadSeedFile } from '../state/seed-file.js';
 import { configPath } from './usage.js';
 
 /** `keycard lint`: 0 when valid (warnings are printed), 1 for warnings with --strict, 2 for errors. */
-export function lintCommand(args: string[]): number {
+export async function lintCommand(args: string[]): Promise<number> {
   try {
-    return lint(args);
+    return await lint(args);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -20,14 +20,12 @@ export function lintCommand(args: string[]): number {
 }
 
 /** Validates settings, policies and seed (throws ConfigError listing every problem), then prints warnings. */
-export function lint(args: string[]): number {
+export async function lint(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, strict: { type: 'boolean', default: false } } });
   const settings = loadSettings(configPath(values.config));
   const relationSchema = RelationSchema.fromSettings(settings.relations);
   const issues: ConfigIssue[] = [];
-  const set = collect(issues, () =>
-    loadPolicies(settings.policies.dir, { ...policyCompileOptions(settings), relationSchema }),
-  );
+  const set = await collectAsync(issues, () => loadPolicySet(settings.policies.dir, { ...policyCompileOptions(settings), relationSchema }));
   const seedFile = settings.store.seedFile;
   const seed = seedFile ? collect(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;
   if (!set || issues.length > 0) throw new ConfigError(issues);
@@ -38,6 +36,17 @@ export function lint(args: string[]): number {
   const counted = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
   console.log(`${failed ? 'failed (--strict)' : 'ok'}: ${set.policies.length} policies, ${rules} rules (version ${set.version}); ${counted}`);
   return failed ? 1 : 0;
+}
+
+/** collect() for an asynchronous loader (policies: their API descriptions load asynchronously). */
+async function collectAsync<T>(issues: ConfigIssue[], load: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+    return undefined;
+  }
 }
 
 /** Runs one loader; its problems join the others so that lint reports every file at once. */

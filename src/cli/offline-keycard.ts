@@ -30,7 +30,8 @@ export interface OfflineKeycard {
 export async function openKeycard(configFile: string, { keys = false }: { keys?: boolean } = {}): Promise<OfflineKeycard> {
   const settings = loadSettings(configFile);
   const keycard = new Keycard(
-    { ...settings, audit: { output: 'off' }, policies: { ...settings.policies, watch: false } },
+    // No shadow set: offline tools decide with the enforced policies only.
+    { ...settings, audit: { output: 'off' }, policies: { ...settings.policies, watch: false }, shadow: undefined },
     // Problems are thrown and printed by the command; logs would only repeat them.
     createLogger('silent'),
   );

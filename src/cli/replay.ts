@@ -39,7 +39,7 @@ export async function replayCommand(args: string[]): Promise<number> {
       { ...settings, audit: { output: 'off' }, policies: { dir: resolve(values.policies), watch: false } },
       createLogger('silent'),
     );
-    if (!keycard.policies.reload()) throw keycard.policies.lastError!;
+    if (!(await keycard.policies.reload())) throw keycard.policies.lastError!;
     const policies = keycard.policies.current!;
     const deps: ReplayDeps = { policies, store: keycard.store, relations: keycard.relations, trustedProxies: trustedProxyList(settings.network.trustedProxies) };
     const input = await openAudit(values.audit);

@@ -198,11 +198,13 @@ export class ClusterPrimary {
     if (listening.length === 0) return { ready: false, problems: ['no worker is listening'] };
     const answers = await Promise.all(listening.map(({ worker }) => this.ask(worker, 'readiness')));
     const problems = new Set<string>();
+    const warnings = new Set<string>();
     answers.forEach((answer, i) => {
       if (!answer?.readiness) problems.add(`worker ${listening[i]!.slot.number}: no answer`);
       else for (const problem of answer.readiness.problems) problems.add(problem);
+      for (const warning of answer?.readiness?.warnings ?? []) warnings.add(warning);
     });
-    return { ready: problems.size === 0, problems: [...problems] };
+    return { ready: problems.size === 0, problems: [...problems], ...(warnings.size > 0 && { warnings: [...warnings] }) };
   }
 
   /** Alive while at least one worker process runs (the primary restarts the others). */

@@ -104,6 +104,15 @@ const settingsSchema = z.strictObject({
     /** Watch the directory and reload on change; the last good set stays on error. */
     watch: z.boolean().default(true),
   }),
+  /** A candidate policy set evaluated beside the enforced one on live traffic, never enforced. */
+  shadow: z
+    .strictObject({
+      dir: z.string().min(1),
+      watch: z.boolean().default(true),
+      /** Shadow evaluations waiting or running at most; past it new ones are dropped (and counted). */
+      maxInFlight: z.number().int().positive().default(1000),
+    })
+    .optional(),
   store: storeSchema.default({ type: 'memory' }),
   /** ReBAC: relation types and rewrites; without it every `relation:` condition is a load error. */
   relations: relationSettingsSchema.optional(),
@@ -169,6 +178,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
       },
     }),
     policies: { ...data.policies, dir: inBase(data.policies.dir) },
+    ...(data.shadow && { shadow: { ...data.shadow, dir: inBase(data.shadow.dir) } }),
     store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
   };

@@ -36,6 +36,12 @@ export interface PipelineDeps {
   readonly now?: () => number;
   /** Told of every decision (metrics, audit). Must not throw or block. */
   readonly onDecision?: (decision: Decision, input: AuthzInput) => void;
+  /**
+   * Told of every decision after onDecision, with the caller it was made for (undefined when the
+   * pipeline stopped before the caller and roles were known): the shadow policy set decides the
+   * request again for the same caller. Must only schedule that work, never do it or throw.
+   */
+  readonly shadow?: (decision: Decision, input: AuthzInput, caller: CallerContext | undefined) => void;
   /** Signs internal identity tokens (settings `internalToken`). Offline evaluation leaves it out: no token is made. */
   readonly identityTokens?: IdentityTokenIssuer;
 }
@@ -90,6 +96,11 @@ export class Pipeline {
       this.deps.onDecision?.(decision, input);
     } catch {
       // Observers must never change a decision.
+    }
+    try {
+      this.deps.shadow?.(decision, input, progress.caller);
+    } catch {
+      // Nor may the shadow evaluation.
     }
     return decision;
   }

@@ -8,7 +8,10 @@ import { mergeReads } from './conditions/combinators.js';
 import { compileCondition } from './conditions/compile.js';
 import type { CompileContext, Condition, ConditionCategory, RelationSchemaView, StepUpSettings } from './conditions/types.js';
 import { DEFAULT_STEP_UP } from './conditions/types.js';
-import { isPathTemplate, parsePathTemplate, type PathTemplate } from './path-template.js';
+import type { ApiDescription } from '../registry/types.js';
+import { apiDocumentPath } from './api-reference.js';
+import { compileRuleMatch, indexApi, type ApiIndex } from './compile-routes.js';
+import type { PathTemplate } from './path-template.js';
 import { RuleIndex } from './rule-index.js';
 import type { PolicySpec, RuleSpec } from './schema.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
@@ -20,6 +23,12 @@ export interface CompileOptions {
   readonly credentials?: Omit<CredentialSettingsView, 'issuers'> & { readonly internalToken?: boolean };
   readonly stepUp?: StepUpSettings;
   readonly relationSchema?: RelationSchemaView;
+  /**
+   * The API descriptions policies name in `api.openapi`, by absolute path (apiDocumentPath); null
+   * for one that failed to load (the loader reports its errors). Loaded by loadPolicySet: without
+   * this, a policy with `api:` is a load error.
+   */
+  readonly apiDescriptions?: ReadonlyMap<string, ApiDescription | null>;
 }
 
 const NO_OTHER_CREDENTIALS: Omit<CredentialSettingsView, 'issuers'> = { introspectionEndpoints: new Set(), apiKeys: false };
@@ -36,13 +45,15 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
   // Issuers of the first JWT entry: what offline tools (`keycard check`) assume a caller uses.
   const issuers = authentication.credentials.find((credential) => credential.kind === 'jwt' || credential.kind === 'envoy_jwt')?.issuers;
 
+  const api = policyApi(spec, source, options, issues);
+  const apiIndex = api && indexApi(api);
   const ids = new Set<string>();
   const rules: CompiledRule[] = [];
   spec.rules.forEach((rule, index) => {
     const path = ['rules', index];
     if (ids.has(rule.id)) issues.push(source.issue('duplicate_rule_id', [...path, 'id'], `rule id "${rule.id}" is used twice`));
     ids.add(rule.id);
-    const compiled = compileRule(rule, index, source, issues, options);
+    const compiled = compileRule(rule, index, source, issues, options, spec.api ? (apiIndex ?? 'unavailable') : undefined);
     if (compiled) rules.push(compiled);
   });
 
@@ -63,24 +74,43 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     forward: spec.forward,
     storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
     recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
+    api,
   };
 }
 
-function compileRule(rule: RuleSpec, index: number, source: YamlSource, issues: ConfigIssue[], options: CompileOptions): CompiledRule | undefined {
+/** The policy's API description, or undefined (with an issue at `api.openapi` when it names one that is not loaded). */
+function policyApi(spec: PolicySpec, source: YamlSource, options: CompileOptions, issues: ConfigIssue[]): ApiDescription | undefined {
+  if (!spec.api) return undefined;
+  const at = ['api', 'openapi'];
+  if (!options.apiDescriptions) {
+    issues.push(source.issue('invalid_api_description', at, 'this loader does not read API descriptions (keycard loads them with loadPolicySet)'));
+    return undefined;
+  }
+  const description = options.apiDescriptions.get(apiDocumentPath(source.file, spec.api.openapi));
+  if (!description) issues.push(source.issue('invalid_api_description', at, `the API description ${spec.api.openapi} did not load (its errors are listed with it)`));
+  return description ?? undefined;
+}
+
+function compileRule(
+  rule: RuleSpec,
+  index: number,
+  source: YamlSource,
+  issues: ConfigIssue[],
+  options: CompileOptions,
+  api: ApiIndex | undefined | 'unavailable',
+): CompiledRule | undefined {
   const path = ['rules', index];
   const before = issues.length;
-  const templates: PathTemplate[] = [];
-  rule.match.paths?.forEach((text, pathIndex) => {
-    const parsed = parsePathTemplate(text);
-    if (isPathTemplate(parsed)) templates.push(parsed);
-    else issues.push(source.issue('invalid_path_template', [...path, 'match', 'paths', pathIndex], parsed.problem));
-  });
+  const match = compileRuleMatch(rule, path, source, issues, api);
+  // A rule whose operations or permissions did not resolve has no templates to check conditions against.
+  if (!match) return undefined;
+  const templates = match.paths ?? [];
 
   const conditions: Condition[] = [];
   rule.when.forEach((entry, whenIndex) => {
     const context: CompileContext = {
       issue: (code, rest, message) => issues.push(source.issue(code, [...path, 'when', whenIndex, ...rest], message)),
-      pathParams: boundEverywhere(templates, rule.match.paths !== undefined),
+      pathParams: boundEverywhere(templates, match.paths !== undefined),
       stepUp: options.stepUp ?? DEFAULT_STEP_UP,
       relationSchema: options.relationSchema ?? NO_RELATIONS,
     };
@@ -107,12 +137,16 @@ function compileRule(rule: RuleSpec, index: number, source: YamlSource, issues: 
     id: rule.id,
     index,
     effect: rule.effect,
-    methods: rule.match.methods ? new Set(rule.match.methods) : undefined,
-    paths: rule.match.paths ? templates : undefined,
+    methods: match.methods,
+    paths: match.paths,
+    routes: match.routes,
+    operations: match.operations,
+    permissions: match.permissions,
     anonymous: rule.anonymous,
     conditions: conditions.sort((a, b) => CATEGORY_ORDER[a.category] - CATEGORY_ORDER[b.category]),
     dryRun: rule.dryRun,
-    permission: rule.permission ?? rule.id,
+    permission: match.permissions?.[0] ?? rule.permission ?? rule.id,
+    grants: match.permissions ?? [rule.permission ?? rule.id],
     location: { file: source.file, line: source.locate(path).line },
   };
 }

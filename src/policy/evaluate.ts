@@ -4,7 +4,7 @@
 // caller authenticated turns the deny into an insufficient_scope or step-up challenge.
 import type { DenyReason } from '../errors.js';
 import type { ConditionResult, EvaluationContext, StepUpRequirement } from './conditions/types.js';
-import { matchPathTemplate, type Params } from './path-template.js';
+import { matchPathTemplate, type Params, type PathTemplate } from './path-template.js';
 import type { CompiledPolicy, CompiledRule, Effect } from './types.js';
 
 export interface RequestFacts {
@@ -87,10 +87,18 @@ function denyFor(trace: readonly RuleTrace[], caller: CallerContext): { reason: 
 }
 
 function matchRequest(rule: CompiledRule, request: RequestFacts): Params | undefined {
+  // Operations and permissions: exact (method, template) routes, not methods × paths.
+  if (rule.routes) return matchTemplates(rule.routes.get(request.method), request.segments);
   if (rule.methods && !rule.methods.has(request.method)) return undefined;
   if (!rule.paths) return {};
-  for (const template of rule.paths) {
-    const params = matchPathTemplate(template, request.segments);
+  return matchTemplates(rule.paths, request.segments);
+}
+
+/** The parameters bound by the first template that matches, or undefined. */
+function matchTemplates(templates: readonly PathTemplate[] | undefined, segments: readonly string[]): Params | undefined {
+  if (!templates) return undefined;
+  for (const template of templates) {
+    const params = matchPathTemplate(template, segments);
     if (params) return params;
   }
   return undefined;

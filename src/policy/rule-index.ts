@@ -1,7 +1,9 @@
 // Finds the rules that can match a request without testing every rule: rules are bucketed by
-// method and by their templates' first literal segment, and the candidate list for a
+// method and by their templates' first literal segment (a rule written with operations or
+// permissions by each of its routes' method and first segment), and the candidate list for a
 // (method, first segment) pair is merged once, in file order, and memoized. A service with
 // 1,000 rules spread over many path prefixes costs a request about as much as one with 10.
+import type { PathTemplate } from './path-template.js';
 import type { CompiledRule } from './types.js';
 
 const ANY = '';
@@ -16,18 +18,24 @@ export class RuleIndex {
 
   constructor(rules: readonly CompiledRule[]) {
     for (const rule of rules) {
-      const methods = rule.methods ? [...rule.methods] : [ANY];
-      const firsts = firstSegmentsOf(rule);
-      for (const method of methods) {
-        if (method !== ANY) this.methods.add(method);
-        for (const first of firsts) {
-          if (first !== ANY) this.firstSegments.add(first);
-          let byFirst = this.buckets.get(method);
-          if (!byFirst) this.buckets.set(method, (byFirst = new Map()));
-          let list = byFirst.get(first);
-          if (!list) byFirst.set(first, (list = []));
-          if (list[list.length - 1] !== rule) list.push(rule);
-        }
+      if (rule.routes) {
+        for (const [method, templates] of rule.routes) this.add(rule, [method], firstSegmentsOf(templates));
+      } else {
+        this.add(rule, rule.methods ? [...rule.methods] : [ANY], firstSegmentsOf(rule.paths));
+      }
+    }
+  }
+
+  private add(rule: CompiledRule, methods: readonly string[], firsts: readonly string[]): void {
+    for (const method of methods) {
+      if (method !== ANY) this.methods.add(method);
+      for (const first of firsts) {
+        if (first !== ANY) this.firstSegments.add(first);
+        let byFirst = this.buckets.get(method);
+        if (!byFirst) this.buckets.set(method, (byFirst = new Map()));
+        let list = byFirst.get(first);
+        if (!list) byFirst.set(first, (list = []));
+        if (list[list.length - 1] !== rule) list.push(rule);
       }
     }
   }
@@ -63,11 +71,11 @@ export class RuleIndex {
   }
 }
 
-/** The literal first segments a rule's templates start with; ANY when a template could start with anything. */
-function firstSegmentsOf(rule: CompiledRule): string[] {
-  if (!rule.paths) return [ANY];
+/** The literal first segments the templates start with; ANY when a template could start with anything (or for no templates: any path). */
+function firstSegmentsOf(templates: readonly PathTemplate[] | undefined): string[] {
+  if (!templates) return [ANY];
   const firsts = new Set<string>();
-  for (const template of rule.paths) {
+  for (const template of templates) {
     const first = template.segments[0];
     firsts.add(first?.kind === 'literal' ? first.value : ANY);
   }

@@ -6,8 +6,10 @@ import { conditionSchema } from './conditions/schema.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
 
-const name = (what: string) =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, `${what} may use letters, digits, ".", ":", "_" and "-"`);
+/** Rule ids, service and permission names (also `x-keycard-permission` in an API description). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+
+const name = (what: string) => z.string().regex(NAME_PATTERN, `${what} may use letters, digits, ".", ":", "_" and "-"`);
 
 export const ruleSchema = z.strictObject({
   id: name('a rule id'),
@@ -20,6 +22,10 @@ export const ruleSchema = z.strictObject({
         .min(1)
         .optional(),
       paths: z.array(z.string().min(1)).min(1).optional(),
+      /** operationIds of the policy's API description (`api.openapi`), instead of methods and paths. */
+      operations: z.array(z.string().min(1)).min(1).optional(),
+      /** `x-keycard-permission` names of the API description: every operation that needs one of them. */
+      permissions: z.array(name('a permission')).min(1).optional(),
     })
     .default({}),
   /** Allow callers without a credential. Only for `effect: allow` without conditions on the caller. */
@@ -37,6 +43,8 @@ export const policySchema = z.strictObject({
   service: name('a service name'),
   description: z.string().optional(),
   hosts: z.array(z.string().min(1)).default([]),
+  /** The service's API description: rules may then name its operations and permissions. */
+  api: z.strictObject({ openapi: z.string().min(1) }).optional(),
   mode: z.enum(['enforce', 'dry-run']).default('enforce'),
   authentication: authenticationSchema.default({ onMultiple: 'reject' }),
   rules: z.array(ruleSchema).default([]),

@@ -136,7 +136,7 @@ export function conditionsCover(outer: readonly ConditionKey[], inner: readonly 
   return outer.every((condition) => implied(condition, inner));
 }
 
-export type ShadowRule = Pick<CompiledRule, 'id' | 'effect' | 'methods' | 'paths' | 'anonymous' | 'permission'> & {
+export type ShadowRule = Pick<CompiledRule, 'id' | 'effect' | 'methods' | 'paths' | 'routes' | 'anonymous' | 'permission' | 'grants'> & {
   readonly conditions: readonly ConditionKey[];
 };
 
@@ -150,7 +150,7 @@ export interface Shadowing<R extends ShadowRule = ShadowRule> {
 export interface ShadowOptions {
   /**
    * The service forwards the permissions header: every allow rule whose conditions hold grants
-   * its permission, so a shadowed rule with a permission of its own still has an effect.
+   * its permissions, so a shadowed rule with a permission of its own still has an effect.
    */
   readonly permissionsHeader?: boolean;
 }
@@ -161,11 +161,38 @@ export function shadows(earlier: ShadowRule, later: ShadowRule): boolean {
   if (later.anonymous && !earlier.anonymous) return false;
   // A path parameter may be bound to different segments by the two rules' templates.
   if (earlier.conditions.some((condition) => condition.usesPathParams)) return false;
-  return (
-    methodsCover(earlier.methods, later.methods) &&
-    pathsCover(earlier.paths, later.paths) &&
-    conditionsCover(earlier.conditions, later.conditions)
-  );
+  return matchCovers(earlier, later) && conditionsCover(earlier.conditions, later.conditions);
+}
+
+/** A rule's requests as (methods, paths) clauses: methods × paths as written, or one clause per method of its routes. */
+interface MatchClause {
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly paths: readonly PathTemplate[] | undefined;
+}
+
+function clausesOf(rule: Pick<ShadowRule, 'methods' | 'paths' | 'routes'>): MatchClause[] {
+  if (rule.routes) return [...rule.routes].map(([method, templates]) => ({ methods: new Set([method]), paths: templates }));
+  return [{ methods: rule.methods, paths: rule.paths }];
+}
+
+/**
+ * Every request `later` matches, `earlier` matches: for each method of each of later's clauses,
+ * the paths of earlier's clauses that accept the method cover the clause's paths. (A clause for
+ * every method is covered by earlier's clauses for every method only.) For two rules written with
+ * methods and paths this is methodsCover and pathsCover.
+ */
+export function matchCovers(earlier: Pick<ShadowRule, 'methods' | 'paths' | 'routes'>, later: Pick<ShadowRule, 'methods' | 'paths' | 'routes'>): boolean {
+  const outer = clausesOf(earlier);
+  return clausesOf(later).every((clause) => {
+    if (clause.methods === undefined) return pathsCover(unionOfPaths(outer.filter((o) => o.methods === undefined)), clause.paths);
+    return [...clause.methods].every((method) => pathsCover(unionOfPaths(outer.filter((o) => o.methods === undefined || o.methods.has(method))), clause.paths));
+  });
+}
+
+/** The templates of the clauses together; undefined (every path) when one of them has no paths. */
+function unionOfPaths(clauses: readonly MatchClause[]): readonly PathTemplate[] | undefined {
+  if (clauses.some((clause) => clause.paths === undefined)) return undefined;
+  return clauses.flatMap((clause) => clause.paths!);
 }
 
 /** Allow rules (in file order) that an earlier allow rule always decides for; each with the first such rule. */
@@ -175,7 +202,7 @@ export function findShadowedRules<R extends ShadowRule>(rules: readonly R[], opt
     if (rule.effect !== 'allow') return;
     const by = rules
       .slice(0, index)
-      .find((earlier) => shadows(earlier, rule) && !(options.permissionsHeader && earlier.permission !== rule.permission));
+      .find((earlier) => shadows(earlier, rule) && !(options.permissionsHeader && !rule.grants.every((name) => earlier.grants.includes(name))));
     if (by) found.push({ rule, by });
   });
   return found;

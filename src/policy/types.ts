@@ -1,5 +1,6 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
+import type { ApiDescription } from '../registry/types.js';
 import type { ReadOptions } from '../state/store.js';
 import type { Condition } from './conditions/types.js';
 import type { PathTemplate } from './path-template.js';
@@ -17,17 +18,39 @@ export interface CompiledRule {
   /** Position in the policy file; the index keeps candidates in this order. */
   readonly index: number;
   readonly effect: Effect;
-  /** Upper-case methods, or undefined for any method. */
+  /**
+   * Upper-case methods, or undefined for any method. For a rule written with `match.operations`
+   * or `match.permissions`, the methods of its routes (see `routes`).
+   */
   readonly methods: ReadonlySet<string> | undefined;
-  /** Path templates, or undefined for any path. */
+  /**
+   * Path templates, or undefined for any path. For a rule written with `match.operations` or
+   * `match.permissions`, the templates of its routes (see `routes`).
+   */
   readonly paths: readonly PathTemplate[] | undefined;
+  /**
+   * Rules written with `match.operations` or `match.permissions` match exact (method, template)
+   * pairs, not every method with every path: upper-case method → its templates, in the order of
+   * the API description. Undefined for rules written with `methods`/`paths`, which match the
+   * cross product of `methods` and `paths`.
+   */
+  readonly routes: ReadonlyMap<string, readonly PathTemplate[]> | undefined;
+  /** `match.operations` as written: operationIds of the policy's API description. */
+  readonly operations: readonly string[] | undefined;
+  /** `match.permissions` as written: `x-keycard-permission` names of the policy's API description. */
+  readonly permissions: readonly string[] | undefined;
   readonly anonymous: boolean;
   /** Ordered plain → scope → step_up, so a rule failing only on the last two can be told apart. */
   readonly conditions: readonly Condition[];
   /** A deny rule that is evaluated and recorded, but not enforced. */
   readonly dryRun: boolean;
-  /** Name of the permission this allow rule grants (for the permissions header); the rule id by default. */
+  /** Name of the permission this allow rule grants (for the permissions header); the rule id by default. The first of `grants`. */
   readonly permission: string;
+  /**
+   * What an allow rule whose conditions hold puts in the permissions header: its `permission`
+   * (the rule id by default), or for a rule written with `match.permissions`, those names.
+   */
+  readonly grants: readonly string[];
   readonly location: SourceLocation;
 }
 
@@ -60,4 +83,6 @@ export interface CompiledPolicy {
   readonly storeReads: ReadOptions;
   /** Claims and headers its conditions read, recorded in the audit log for replay. */
   readonly recorded: { readonly claims: readonly string[]; readonly headers: readonly string[] };
+  /** The service's API description (`api.openapi`), undefined when the policy names none. */
+  readonly api: ApiDescription | undefined;
 }

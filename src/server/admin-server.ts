@@ -1,7 +1,8 @@
 // The admin HTTP listener: /metrics (Prometheus), /healthz (the process is alive), /readyz
-// (policies and keys are loaded; otherwise 503 with the reasons), /.well-known/jwks.json (the
-// public keys of keycard's internal identity tokens). In cluster mode the primary serves it, with
-// the workers' metrics added up and their readiness.
+// (policies and keys are loaded; otherwise 503 with the reasons; warnings, such as a broken
+// shadow policy set, shown either way), /.well-known/jwks.json (the public keys of keycard's
+// internal identity tokens). In cluster mode the primary serves it, with the workers' metrics
+// added up and their readiness.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type { ListenAddress } from '../config/listen-address.js';
@@ -11,6 +12,8 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why not ready, e.g. the policy load errors. */
   readonly problems: readonly string[];
+  /** Shown on /readyz but no reason to be not ready, e.g. a broken shadow policy set. */
+  readonly warnings?: readonly string[];
 }
 
 /** A prom-client Registry, or anything else that renders metrics in a Prometheus format. */
@@ -69,10 +72,12 @@ export class AdminServer {
           : send(response, 503, 'application/json', `${JSON.stringify({ alive: false, problems: alive.problems }, null, 2)}\n`);
       }
       case '/readyz': {
-        const { ready, problems } = await this.options.readiness();
+        const { ready, problems, warnings = [] } = await this.options.readiness();
+        const shown = warnings.length > 0 ? { warnings } : {};
+        if (ready && warnings.length === 0) return send(response, 200, 'text/plain', 'ready\n');
         return ready
-          ? send(response, 200, 'text/plain', 'ready\n')
-          : send(response, 503, 'application/json', `${JSON.stringify({ ready: false, problems }, null, 2)}\n`);
+          ? send(response, 200, 'application/json', `${JSON.stringify({ ready: true, problems: [], ...shown }, null, 2)}\n`)
+          : send(response, 503, 'application/json', `${JSON.stringify({ ready: false, problems, ...shown }, null, 2)}\n`);
       }
       case '/.well-known/jwks.json': {
         const jwks = this.options.jwks?.();

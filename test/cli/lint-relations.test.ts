@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lint } from '../../src/cli/lint.js';
-import { configError } from '../helpers/config-error.js';
+import { ConfigError } from '../../src/errors.js';
 import { Workspace } from '../helpers/workspace.js';
 
 let workspace: Workspace | undefined;
@@ -28,20 +28,25 @@ function lintWorkspace(settings: string): { dir: string; file: string } {
   return { dir: workspace.dir, file: workspace.write('keycard.yaml', settings) };
 }
 
-function lintErrors(settings: string): string[] {
+async function lintErrors(settings: string): Promise<string[]> {
   const { dir, file } = lintWorkspace(settings);
-  return configError(() => lint(['--config', file]), 'lint found no problem').message.replaceAll(dir, '.').split('\n');
+  const error = await lint(['--config', file]).then(
+    () => new Error('lint found no problem'),
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof ConfigError)) throw error;
+  return error.message.replaceAll(dir, '.').split('\n');
 }
 
 describe('keycard lint with relations', () => {
-  it('passes the examples that `make run` uses', () => {
+  it('passes the examples that `make run` uses', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    lint(['--config', fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))]);
+    await lint(['--config', fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))]);
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^ok: 2 policies, \d+ rules/));
   });
 
-  it('reports relation conditions and tuples that no schema declares, together', () => {
-    const errors = lintErrors('policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\n');
+  it('reports relation conditions and tuples that no schema declares, together', async () => {
+    const errors = await lintErrors('policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\n');
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/policies\/orders\.yaml:6:24 \[unknown_relation\] rules\[0\]\.when\[0\]\.relation: relation "order#owner" is not declared in the relation schema$/);
     expect(errors[1]).toBe(
@@ -49,10 +54,10 @@ describe('keycard lint with relations', () => {
     );
   });
 
-  it('accepts them once the settings declare the relation', () => {
+  it('accepts them once the settings declare the relation', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const { file } = lintWorkspace('policies: { dir: policies }\nstore: { type: memory, seedFile: seed.yaml }\nrelations:\n  types:\n    order: { owner: [] }\n');
-    lint(['--config', file]);
+    await lint(['--config', file]);
     expect(log).toHaveBeenCalledWith(expect.stringMatching(/^ok: 1 policies, 1 rules/));
   });
 });

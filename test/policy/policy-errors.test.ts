@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
-import { loadPolicies } from '../../src/policy/load-policies.js';
+import { loadPolicies, loadPolicySet } from '../../src/policy/load-policies.js';
 import { RelationSchema } from '../../src/policy/relations/schema.js';
 import { configError } from '../helpers/config-error.js';
 import { compileYaml } from '../helpers/policy.js';
@@ -51,11 +51,12 @@ describe('valid policies', () => {
     expect(set.route(undefined, 'full.example.test')?.service).toBe('full');
   });
 
-  it('loads the example policies that `make run` uses', () => {
+  it('loads the example policies that `make run` uses', async () => {
     const examples = fileURLToPath(new URL('../../examples/policies/', import.meta.url));
     // The example orders policy has relation conditions: they need the example relation schema.
     const relationSchema = RelationSchema.fromSettings(loadSettings(fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))).relations);
-    const set = loadPolicies(examples, { issuers: new Set(['corp-idp']), relationSchema });
+    // The orders policy names its OpenAPI document (api.openapi): the asynchronous loader reads it.
+    const set = await loadPolicySet(examples, { issuers: new Set(['corp-idp']), relationSchema });
     expect(set.policies.map((policy) => policy.service).sort()).toEqual(['catalog', 'orders']);
   });
 

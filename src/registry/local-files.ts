@@ -1,0 +1,155 @@
+// The only way the OpenAPI parser reaches a file: a resolver plugin that reads local files and
+// nothing else. A `$ref` to an http(s) (or any other) URL is refused, never fetched, so loading
+// policies never touches the network. Each file is read once per load, size-checked, parsed by the
+// same YAML reader as keycard's own files (alias bombs and duplicate keys are refused with a
+// line and column), hashed (a changed file is a new policy version) and kept for locating problems.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { displayPath } from '../policy/display-path.js';
+
+/** Larger documents are refused rather than parsed: keycard reads them on every policy load. */
+export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
+/** A description split over more files than this is refused (a `$ref` chain gone wrong). */
+export const MAX_DOCUMENT_FILES = 1000;
+
+export interface LocalFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** As shown in messages. */
+  readonly display: string;
+  readonly document: Document;
+  readonly lines: LineCounter;
+  /** sha256 of the content. */
+  readonly hash: string;
+}
+
+/** Why a file could not be used; `reference` is the `$ref` (without its #fragment) that asked for it, if any. */
+export interface ReadFailure {
+  readonly kind: 'unreadable' | 'syntax' | 'remote';
+  readonly target: string;
+  readonly reference: string | undefined;
+  readonly problem: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** What json-schema-ref-parser hands a resolver plugin. */
+interface ResolverFile {
+  readonly url: string;
+  readonly reference?: string;
+}
+
+export interface ResolverPlugin {
+  readonly order: number;
+  readonly canRead: () => boolean;
+  readonly read: (file: ResolverFile) => Promise<unknown>;
+}
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+export class LocalFiles {
+  /** Every file read so far, in the order first read (the document first; its `$ref`s are read in parallel). */
+  readonly files = new Map<string, LocalFile>();
+  readonly failures: ReadFailure[] = [];
+  private readonly loading = new Map<string, Promise<LocalFile>>();
+
+  /** The plugin: runs before any other resolver and claims every URL, so no other resolver ever sees one. */
+  plugin(): ResolverPlugin {
+    return { order: 1, canRead: () => true, read: (file) => this.read(file) };
+  }
+
+  /** The files read: the document, then the others by path (the order they were read in varies). */
+  ordered(): LocalFile[] {
+    const [document, ...others] = this.files.values();
+    return document ? [document, ...others.sort((a, b) => (a.path < b.path ? -1 : 1))] : [];
+  }
+
+  /** Absolute paths of the files read (in ordered() order), with their content hashes. */
+  hashes(): Map<string, string> {
+    return new Map(this.ordered().map((file) => [file.path, file.hash]));
+  }
+
+  private async read(file: ResolverFile): Promise<unknown> {
+    const reference = file.reference;
+    if (SCHEME.test(file.url)) {
+      return this.fail({
+        kind: 'remote',
+        target: file.url,
+        reference,
+        problem: 'keycard never fetches a remote reference (copy the document next to this one and refer to it by a relative path)',
+      });
+    }
+    const path = decodePath(file.url);
+    let pending = this.loading.get(path);
+    if (!pending) {
+      if (this.loading.size >= MAX_DOCUMENT_FILES) {
+        return this.fail({ kind: 'unreadable', target: path, reference, problem: `the description refers to more than ${MAX_DOCUMENT_FILES} files` });
+      }
+      pending = this.load(path);
+      this.loading.set(path, pending);
+    }
+    try {
+      // A fresh copy each time: the parser dereferences in place, and reads a file once per pass.
+      return (await pending).document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      if (!(error instanceof FileProblem)) throw error;
+      return this.fail({ ...error.failure, target: path, reference });
+    }
+  }
+
+  private async load(path: string): Promise<LocalFile> {
+    let text: string;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw new Error('not a regular file');
+      if (info.size > MAX_DOCUMENT_BYTES) throw new Error(`larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`);
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new FileProblem({ kind: 'unreadable', problem: `cannot read ${displayPath(path)}: ${readProblem(error as NodeJS.ErrnoException)}` });
+    }
+    const lines = new LineCounter();
+    const document = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+    const error = document.errors[0];
+    if (error) {
+      const position = error.linePos?.[0];
+      const message = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
+      throw new FileProblem({ kind: 'syntax', problem: message, line: position?.line, column: position?.col });
+    }
+    try {
+      document.toJS({ maxAliasCount: 100 });
+    } catch (aliasError) {
+      throw new FileProblem({ kind: 'syntax', problem: (aliasError as Error).message });
+    }
+    const file: LocalFile = { path, display: displayPath(path), document, lines, hash: createHash('sha256').update(text).digest('hex') };
+    this.files.set(path, file);
+    return file;
+  }
+
+  /** Records the failure (the parser's own error says less) and makes the parser give up. */
+  private fail(failure: ReadFailure): never {
+    if (!this.failures.some((known) => known.target === failure.target)) this.failures.push(failure);
+    throw new Error(failure.problem);
+  }
+}
+
+class FileProblem extends Error {
+  constructor(readonly failure: Pick<ReadFailure, 'kind' | 'problem' | 'line' | 'column'>) {
+    super(failure.problem);
+  }
+}
+
+/** The reason without the absolute path Node puts in the message. */
+function readProblem(error: NodeJS.ErrnoException): string {
+  const known: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory', ENOTDIR: 'a path component is not a directory' };
+  return error.code ? `${known[error.code] ?? 'unreadable'} (${error.code})` : error.message;
+}
+
+/** The parser hands over paths URL-encoded (a space is %20). */
+function decodePath(url: string): string {
+  try {
+    return decodeURIComponent(url);
+  } catch {
+    return url;
+  }
+}
