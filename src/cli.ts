@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// keycard command line: serve | check | test | lint | replay | token | keygen | roles | revoke | tuples | apikeys | sessions | help | version.
+// keycard command line: serve | check | test | lint | replay | coverage | diff | token | keygen | roles | revoke | tuples | apikeys | sessions | help | version.
 import { ConfigError } from './errors.js';
 import { checkCommand } from './cli/check.js';
+import { coverageCommand } from './cli/coverage.js';
+import { diffCommand } from './cli/diff.js';
 import { keygen } from './cli/keygen.js';
 import { lintCommand } from './cli/lint.js';
 import { replayCommand } from './cli/replay.js';
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
       return lintCommand(args);
     case 'replay':
       return replayCommand(args);
+    case 'coverage':
+      return coverageCommand(args);
+    case 'diff':
+      return diffCommand(args);
     case 'token':
       await token(args);
       return 0;

@@ -22,6 +22,9 @@ Usage:
   keycard test   [DIR|FILE...] [--config FILE] [--format text|json]
   keycard lint   [--config FILE] [--strict]
   keycard replay --audit AUDIT.jsonl --policies DIR [--config FILE] [--format text|json] [--rule-changes]
+  keycard coverage [--config FILE] [--service S] [--format text|json|markdown] [--strict]
+  keycard diff   --from OLD_DIR --to NEW_DIR [--config FILE] [--accept FILE]... [--accept-loss SERVICE:OPERATION:CALLER]...
+                 [--format text|json|markdown]
   keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h]
   keycard keygen [--alg ES256|ES384|EdDSA|RS256|PS256] [--kid KID] [--out FILE]
   keycard roles  grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]
@@ -49,6 +52,16 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
   replay  decide every decision of an audit log again under the candidate policies in DIR and
           report the changes by service and rule. Exit 1 when an allowed request would be
           denied, 0 otherwise, 2 on errors.
+  coverage
+          for every operation of every service with an API description: the rules that decide
+          it and the verdict for anonymous callers, authenticated callers without roles and each
+          role the store binds; then findings (unreachable operations, dead rules and paths,
+          anonymous writes, parameter name mismatches, dry-run-only grants, permissions).
+          Exit 0 clean, 1 warnings with --strict, 2 errors.
+  diff    the access every operation × caller gains and loses from the policies in OLD_DIR to
+          those in NEW_DIR, with the rule responsible on each side. Exit 1 when a loss is not
+          acknowledged (--accept FILE: a YAML list of {service, operation, caller, reason};
+          --accept-loss), 0 otherwise, 2 on errors.
   token   mint a signed JWT for development and tests (never use the example keys in production)
   keygen  create a private JWK for internalToken.signingKeyFile. --out FILE writes it (mode 0600,
           never over an existing file) and prints the public JWK; without --out the private JWK
