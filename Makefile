@@ -77,6 +77,8 @@ unit: build envoy-config
 test: system-deps build typecheck lint envoy-config bench-build
 	node_modules/.bin/vitest run
 	node dist/cli.js test --config examples/keycard.yaml
+	@# The example policies against the example service's OpenAPI: errors fail the build, warnings are shown.
+	node dist/cli.js coverage --config examples/keycard.yaml
 	node build/bench/bench/load/run.js --smoke
 
 # Micro-benchmarks of the pipeline phases (vitest bench); compare rows within one run only.

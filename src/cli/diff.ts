@@ -16,6 +16,7 @@ import { apiOf, loadPolicySet, readRoleBindings } from '../registry/analysis/loa
 import { reportFormat, reportStoreErrors } from './coverage.js';
 import { exitTwoOnConfigError } from './offline-keycard.js';
 import { configPath, UsageError } from './usage.js';
+import { collectIssues, collectIssuesAsync } from '../config/collect-issues.js';
 
 export async function diffCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -43,8 +44,8 @@ export async function diffCommand(args: string[]): Promise<number> {
   return exitTwoOnConfigError(() => reportStoreErrors('diff', async () => {
     const settings = loadSettings(configPath(values.config));
     const issues: ConfigIssue[] = [];
-    const acceptances: Acceptance[] = [...values.accept.flatMap((file) => collect(issues, () => readAcceptFile(file)) ?? []), ...fromCli];
-    const [before, after] = [await collectAsync(issues, () => load(from, settings)), await collectAsync(issues, () => load(to, settings))];
+    const acceptances: Acceptance[] = [...values.accept.flatMap((file) => collectIssues(issues, () => readAcceptFile(file)) ?? []), ...fromCli];
+    const [before, after] = [await collectIssuesAsync(issues, () => load(from, settings)), await collectIssuesAsync(issues, () => load(to, settings))];
     if (!before || !after || issues.length > 0) throw new ConfigError(issues);
     const bindings = await readRoleBindings(settings);
     const report = await diffReport({ from, to }, diffInputs(before, after, bindings), acceptances);
@@ -73,23 +74,3 @@ function diffInputs(before: PolicySet, after: PolicySet, bindings: Parameters<ty
   });
 }
 
-/** Runs one loader; its problems join the others so that every broken file is reported at once. */
-function collect<T>(issues: ConfigIssue[], load: () => T): T | undefined {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-    return undefined;
-  }
-}
-
-async function collectAsync<T>(issues: ConfigIssue[], load: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await load();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-    return undefined;
-  }
-}

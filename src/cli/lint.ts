@@ -6,6 +6,7 @@ import { loadPolicySet } from '../policy/load-policies.js';
 import { RelationSchema } from '../policy/relations/schema.js';
 import { loadSeedFile } from '../state/seed-file.js';
 import { configPath } from './usage.js';
+import { collectIssues, collectIssuesAsync } from '../config/collect-issues.js';
 
 /** `keycard lint`: 0 when valid (warnings are printed), 1 for warnings with --strict, 2 for errors. */
 export async function lintCommand(args: string[]): Promise<number> {
@@ -25,9 +26,9 @@ export async function lint(args: string[]): Promise<number> {
   const settings = loadSettings(configPath(values.config));
   const relationSchema = RelationSchema.fromSettings(settings.relations);
   const issues: ConfigIssue[] = [];
-  const set = await collectAsync(issues, () => loadPolicySet(settings.policies.dir, { ...policyCompileOptions(settings), relationSchema }));
+  const set = await collectIssuesAsync(issues, () => loadPolicySet(settings.policies.dir, { ...policyCompileOptions(settings), relationSchema }));
   const seedFile = settings.store.seedFile;
-  const seed = seedFile ? collect(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;
+  const seed = seedFile ? collectIssues(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;
   if (!set || issues.length > 0) throw new ConfigError(issues);
   const rules = set.policies.reduce((sum, policy) => sum + policy.rules.length, 0);
   const warnings = lintWarnings({ policies: set, roleBindings: seed?.roleBindings });
@@ -38,24 +39,3 @@ export async function lint(args: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** collect() for an asynchronous loader (policies: their API descriptions load asynchronously). */
-async function collectAsync<T>(issues: ConfigIssue[], load: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await load();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-    return undefined;
-  }
-}
-
-/** Runs one loader; its problems join the others so that lint reports every file at once. */
-function collect<T>(issues: ConfigIssue[], load: () => T): T | undefined {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-    return undefined;
-  }
-}
