@@ -25,7 +25,7 @@ Usage:
   keycard coverage [--config FILE] [--service S] [--format text|json|markdown] [--strict]
   keycard diff   --from OLD_DIR --to NEW_DIR [--config FILE] [--accept FILE]... [--accept-loss SERVICE:OPERATION:CALLER]...
                  [--format text|json|markdown]
-  keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h]
+  keycard token  --key PRIVATE_JWK_FILE --issuer URL --audience AUD --sub SUBJECT [--ttl 1h] [--claim k=v]...
   keycard keygen [--alg ES256|ES384|EdDSA|RS256|PS256] [--kid KID] [--out FILE]
   keycard roles  grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]
   keycard revoke token JTI | subject SUBJECT [--before ISO|now] | session SID | list

@@ -15,6 +15,7 @@ import type { PathTemplate } from './path-template.js';
 import { RuleIndex } from './rule-index.js';
 import type { PolicySpec, RuleSpec } from './schema.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
+import { OperationRouter } from '../registry/operation-router.js';
 
 export interface CompileOptions {
   /** Issuer names from the settings file. */
@@ -75,6 +76,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
     recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
     api,
+    operations: api && new OperationRouter(api.operations),
   };
 }
 

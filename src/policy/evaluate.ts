@@ -5,6 +5,7 @@
 import type { DenyReason } from '../errors.js';
 import type { ConditionResult, EvaluationContext, StepUpRequirement } from './conditions/types.js';
 import { matchPathTemplate, type Params, type PathTemplate } from './path-template.js';
+import type { ApiOperation } from '../registry/types.js';
 import type { CompiledPolicy, CompiledRule, Effect } from './types.js';
 
 export interface RequestFacts {
@@ -54,10 +55,14 @@ export async function evaluatePolicy(policy: CompiledPolicy, request: RequestFac
   let allow: { rule: CompiledRule; params: Params } | undefined;
   let dryRunDeny: CompiledRule | undefined;
 
+  // The operation the request is, resolved once and only if a rule bound to operations is a candidate.
+  let operation: ApiOperation | null | undefined;
+  const operationOf = () => (operation === undefined ? (operation = policy.operations?.resolve(request.method, request.segments) ?? null) : operation);
+
   for (const rule of policy.index.candidates(request.method, request.segments)) {
     // Once an allow is found only deny rules can change the answer.
     if (allow && rule.effect === 'allow') continue;
-    const params = matchRequest(rule, request);
+    const params = rule.routes ? matchOperation(rule.routes, operationOf(), request.segments) : matchRequest(rule, request);
     if (!params) continue;
     const result = await applyRule(rule, { ...caller, params });
     trace.push({ id: rule.id, effect: rule.effect, ...result.trace, ...(rule.dryRun && { dryRun: true as const }) });
@@ -86,9 +91,19 @@ function denyFor(trace: readonly RuleTrace[], caller: CallerContext): { reason: 
   return { reason: caller.identity.authenticated ? 'no_matching_rule' : 'authentication_required' };
 }
 
+/**
+ * A rule bound to operations (or permissions) matches when the request *is* one of its operations:
+ * routed as OpenAPI routes it, concrete paths before templated ones, not merely when one of its
+ * templates fits the path.
+ */
+function matchOperation(routes: ReadonlyMap<string, readonly PathTemplate[]>, operation: ApiOperation | null, segments: readonly string[]): Params | undefined {
+  if (!operation) return undefined;
+  const templates = routes.get(operation.method);
+  if (!templates?.some((template) => template.source === operation.template.source)) return undefined;
+  return matchPathTemplate(operation.template, segments);
+}
+
 function matchRequest(rule: CompiledRule, request: RequestFacts): Params | undefined {
-  // Operations and permissions: exact (method, template) routes, not methods × paths.
-  if (rule.routes) return matchTemplates(rule.routes.get(request.method), request.segments);
   if (rule.methods && !rule.methods.has(request.method)) return undefined;
   if (!rule.paths) return {};
   return matchTemplates(rule.paths, request.segments);

@@ -1,6 +1,7 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
 import type { ApiDescription } from '../registry/types.js';
+import type { OperationRouter } from '../registry/operation-router.js';
 import type { ReadOptions } from '../state/store.js';
 import type { Condition } from './conditions/types.js';
 import type { PathTemplate } from './path-template.js';
@@ -85,4 +86,6 @@ export interface CompiledPolicy {
   readonly recorded: { readonly claims: readonly string[]; readonly headers: readonly string[] };
   /** The service's API description (`api.openapi`), undefined when the policy names none. */
   readonly api: ApiDescription | undefined;
+  /** Routes a request to its operation of `api` (for rules bound to operations); undefined without `api`. */
+  readonly operations: OperationRouter | undefined;
 }

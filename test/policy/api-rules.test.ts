@@ -215,3 +215,28 @@ describe('shadowing with routes', () => {
     expect(matchCovers(rules[1]!, rules[0]!)).toBe(false);
   });
 });
+
+describe('rules bound to operations follow OpenAPI routing', () => {
+  const document = 'test/fixtures/openapi/concrete-before-template/openapi.yaml';
+
+  it('does not let a rule on the templated operation open a concrete path that is another operation', async () => {
+    const api = await loadApiDescription(document);
+    const policy = compileYaml(
+      'service: orders\napi: { openapi: concrete-before-template/openapi.yaml }\nrules:\n  - { id: read-one, effect: allow, match: { operations: [getOrder] } }\n',
+      ['test-idp'],
+      POLICY_FILE,
+      { apiDescriptions: new Map([[resolve(document), api]]) },
+    );
+    const decide = async (path: string) => {
+      const normalized = normalizePath(path);
+      if (!normalized.ok) throw new Error(path);
+      const caller = callerContext({ identity: user('u'), request: { method: 'GET', path, headers: new Map(), clientAddress: undefined } });
+      return evaluatePolicy(policy, { method: 'GET', segments: normalized.segments }, caller);
+    };
+    const one = await decide('/orders/42');
+    expect(one.allowed).toBe(true);
+    expect(one.params).toEqual({ id: '42' });
+    // listMine, not getOrder with id "mine".
+    expect((await decide('/orders/mine')).allowed).toBe(false);
+  });
+});
