@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis
 BENCH_PACKAGES  := h2load=nghttp2-client taskset=util-linux redis-server=redis-server
 
 .PHONY: help install system-deps proto envoy-config build run try test typecheck lint unit bench-micro clean
-.PHONY: bench bench-smoke bench-build bench-deps bench-dist
+.PHONY: bench bench-smoke bench-build bench-deps bench-dist bench-github
 .PHONY: image k8s-sync k8s-render k8s-policy-check kind-up kind-test kind-down
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make lint | typecheck | unit | clean"
 	@echo "make bench     load benchmark (h2load): keycard vs a bare Check handler, and the micro-benchmarks -> bench/results/latest.md"
 	@echo "make bench-smoke   the load benchmark in a few seconds (make test runs it)"
+	@echo "make bench-github  load, coverage and evaluation at the scale of GitHub's REST API -> bench/results/github-scale.md"
 	@echo "make image     build the container image $(IMAGE) (needs a Docker engine)"
 	@echo "make kind-up | kind-test | kind-down   run deploy/k8s in a kind cluster (KIND_OVERLAY=dev|prod|shared)"
 
@@ -110,6 +111,24 @@ bench: bench-deps bench-dist bench-build
 # A few seconds: bare handler and keycard at 1x10 connections x streams, every run verified.
 bench-smoke: bench-deps bench-dist bench-build
 	node build/bench/bench/load/run.js --smoke
+
+# GitHub's REST API description (@octokit/openapi, about 385 MB installed) is a benchmark-only
+# dependency: installed here into build/octokit, never by `npm install`, `make test` or `make run`.
+OCTOKIT_OPENAPI_VERSION := 23.0.2
+OCTOKIT_DIR      := build/octokit
+OCTOKIT_STAMP    := $(OCTOKIT_DIR)/.installed-$(OCTOKIT_OPENAPI_VERSION)
+OCTOKIT_DOCUMENT := $(OCTOKIT_DIR)/node_modules/@octokit/openapi/generated/api.github.com.json
+
+$(OCTOKIT_STAMP):
+	npm install --no-save --no-package-lock --no-audit --no-fund --prefix $(OCTOKIT_DIR) @octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)
+	@touch $@
+
+# keycard at the scale of GitHub's API (bench/github): a policy set generated for its 1,222
+# operations, its cold load and hot reload, `keycard coverage` over it, and evaluation per request,
+# each checked against the generated rules. A few minutes; writes bench/results/github-scale.md.
+bench-github: bench-dist bench-build $(OCTOKIT_STAMP)
+	node build/bench/bench/github/generate.js --document $(OCTOKIT_DOCUMENT)
+	node build/bench/bench/github/run.js
 
 clean:
 	rm -rf dist build src/protocol/generated proto/vendor

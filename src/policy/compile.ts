@@ -63,6 +63,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
   }
 
   if (issues.length > 0) throw new ConfigError(issues);
+  const operations = api && new OperationRouter(api.operations);
   return {
     service: spec.service,
     hosts: spec.hosts.map(normalizeHost),
@@ -71,12 +72,13 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     issuers,
     authentication,
     rules,
-    index: new RuleIndex(rules),
+    // With the API's routing, rules bound to operations are candidates only for their operations.
+    index: new RuleIndex(rules, operations),
     forward: spec.forward,
     storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
     recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
     api,
-    operations: api && new OperationRouter(api.operations),
+    operations,
   };
 }
 

@@ -5,6 +5,7 @@
 import type { DenyReason } from '../errors.js';
 import type { ConditionResult, EvaluationContext, StepUpRequirement } from './conditions/types.js';
 import { matchPathTemplate, type Params, type PathTemplate } from './path-template.js';
+import { includesTemplate } from './template-set.js';
 import type { ApiOperation } from '../registry/types.js';
 import type { CompiledPolicy, CompiledRule, Effect } from './types.js';
 
@@ -99,7 +100,7 @@ function denyFor(trace: readonly RuleTrace[], caller: CallerContext): { reason: 
 function matchOperation(routes: ReadonlyMap<string, readonly PathTemplate[]>, operation: ApiOperation | null, segments: readonly string[]): Params | undefined {
   if (!operation) return undefined;
   const templates = routes.get(operation.method);
-  if (!templates?.some((template) => template.source === operation.template.source)) return undefined;
+  if (!templates || !includesTemplate(templates, operation.template)) return undefined;
   return matchPathTemplate(operation.template, segments);
 }
 

@@ -32,7 +32,7 @@ function probeOf(policy: CompiledPolicy): CompiledPolicy {
   let probe = probes.get(policy);
   if (!probe) {
     const rules = policy.rules.map((rule): CompiledRule => ({ ...rule, effect: 'deny', dryRun: true, conditions: [] }));
-    probe = { ...policy, rules, index: new RuleIndex(rules) };
+    probe = { ...policy, rules, index: new RuleIndex(rules, policy.operations) };
     probes.set(policy, probe);
   }
   return probe;
