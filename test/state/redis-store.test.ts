@@ -157,7 +157,10 @@ describe('RedisStore when Redis fails', () => {
 
     await own.stop();
     await eventually(() => !store.health().healthy, FAST_MS, 'unhealthy after Redis stopped');
-    expect(store.health().detail).toMatch(/connection (reconnecting|connecting|close)/);
+    // The change feed's connection may notice first ("change feed … reconnecting"); the command
+    // connection's state joins the detail as soon as it notices too.
+    await eventually(() => /connection (reconnecting|connecting|close)/.test(store.health().detail ?? ''), FAST_MS, 'the command connection reported down');
+    expect(store.health().healthy).toBe(false);
 
     const operations: (() => Promise<unknown>)[] = [
       () => store.rolesFor('alice', 'orders'),
