@@ -17,6 +17,11 @@ export interface PolicySourceOptions extends CompileOptions {
   readonly onReload?: (result: 'ok' | 'error') => void;
   /** Quiet time after the last change before reloading (editors and ConfigMaps write in bursts). */
   readonly debounceMs?: number;
+  /**
+   * Log each load's result ("policies loaded", "not ready"). False when the owner says what a load
+   * means itself (the shadow set is never "not ready"); watcher problems are logged either way.
+   */
+  readonly logLoads?: boolean;
 }
 
 export class PolicySource {
@@ -65,7 +70,7 @@ export class PolicySource {
       this.set = next;
       this.error = undefined;
       this.options.onReload?.('ok');
-      if (previous?.version !== next.version) {
+      if (previous?.version !== next.version && this.options.logLoads !== false) {
         logger.info({ version: next.version, services: next.policies.map((p) => p.service) }, 'policies loaded');
       }
       return true;
@@ -73,7 +78,7 @@ export class PolicySource {
       if (!(error instanceof ConfigError)) throw error;
       this.error = error;
       this.options.onReload?.('error');
-      logger.error(
+      if (this.options.logLoads !== false) logger.error(
         { errors: error.issues.map(formatConfigIssue), keeping: this.set?.version ?? null },
         this.set ? 'policy reload failed; keeping the last good policies' : 'policies failed to load; not ready',
       );

@@ -23,9 +23,10 @@ export class ShadowPolicies {
     const { watch: _watch, logger: _logger, onReload: _onReload, ...compile } = options;
     this.source = new PolicySource({
       ...compile,
-      // PolicySource's own messages speak of the enforced set ("not ready"); this class says what a
-      // candidate's load means instead (at the cost of PolicySource's rare watcher-failure messages).
-      logger: options.logger.child({ policySet: 'shadow' }, { level: 'silent' }),
+      // PolicySource's load messages speak of the enforced set ("not ready"); this class says what a
+      // candidate's load means instead. Watcher problems still come from PolicySource.
+      logger: options.logger.child({ policySet: 'shadow' }),
+      logLoads: false,
       onReload: (result) => this.reloaded(result),
     });
   }
