@@ -124,6 +124,7 @@ export class Keycard {
       relations: this.relations,
       limits: settings.limits,
       trustedProxies,
+      ...(settings.denyPage && { denyPage: settings.denyPage }),
       ...(this.identityTokens && { identityTokens: this.identityTokens }),
       ...(this.shadow && { shadow: this.shadow.hook }),
       onDecision: (decision, input) => {

@@ -7,6 +7,7 @@ import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
 import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
 import { apiKeySettingsSchema, internalTokenSchema, introspectionEndpointSchema, sessionSettingsSchema } from './credential-settings.js';
+import { denyPageSettingsSchema } from './deny-page-settings.js';
 import { durationMs } from './duration.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { redisStoreSchema, resolveStorePaths } from './redis-store-settings.js';
@@ -116,6 +117,8 @@ const settingsSchema = z.strictObject({
   store: storeSchema.default({ type: 'memory' }),
   /** ReBAC: relation types and rewrites; without it every `relation:` condition is a load error. */
   relations: relationSettingsSchema.optional(),
+  /** The HTML deny page for browsers, for every service (a policy's `denyPage` overrides it); off by default. */
+  denyPage: denyPageSettingsSchema.optional(),
   audit: z
     .strictObject({ output: z.string().min(1).default('stdout') })
     .default({ output: 'stdout' }),

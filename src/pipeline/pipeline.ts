@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { credentialRequest } from '../authn/credentials/request-source.js';
 import type { AuthenticationConfig, CredentialRequest } from '../authn/credentials/types.js';
 import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from '../authn/identity.js';
+import { effectiveDenyPage, type DenyPageSettings } from '../config/deny-page-settings.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext, type Evaluation } from '../policy/evaluate.js';
@@ -42,6 +43,8 @@ export interface PipelineDeps {
    * request again for the same caller. Must only schedule that work, never do it or throw.
    */
   readonly shadow?: (decision: Decision, input: AuthzInput, caller: CallerContext | undefined) => void;
+  /** Settings `denyPage`: the HTML deny page for every service (a policy's `denyPage` overrides it). */
+  readonly denyPage?: DenyPageSettings;
   /** Signs internal identity tokens (settings `internalToken`). Offline evaluation leaves it out: no token is made. */
   readonly identityTokens?: IdentityTokenIssuer;
 }
@@ -136,6 +139,7 @@ export class Pipeline {
       (policy?.mode === 'dry-run' || (outcome.reason === 'allowed' && dryRunRule !== undefined));
     const allowed = outcome.reason === 'allowed' || dryRun;
     const identity = progress.caller?.identity ?? ANONYMOUS;
+    const denyPage = allowed ? undefined : effectiveDenyPage(policy?.denyPage, this.deps.denyPage);
     return {
       id: randomUUID(),
       allowed,
@@ -149,6 +153,7 @@ export class Pipeline {
       roles: progress.caller ? [...progress.caller.roles] : [],
       forwardIdentity: policy?.forward.identityHeaders ?? false,
       permissions: progress.permissions,
+      ...(denyPage && { denyPage }),
       challenge: allowed ? undefined : evaluation?.challenge,
       trace: evaluation?.trace ?? [],
       path: progress.path,

@@ -1,6 +1,7 @@
 // Plain typed objects passed between front doors (gRPC Check, later HTTP and AuthZEN) and the
 // pipeline. Nothing here knows about protobuf or HTTP servers.
 import type { Identity } from '../authn/identity.js';
+import type { DenyPageOptions } from '../config/deny-page-settings.js';
 import type { DenyReason, DenyStatus } from '../errors.js';
 import type { Challenge, RuleTrace } from '../policy/evaluate.js';
 
@@ -53,6 +54,8 @@ export interface Decision {
    * to the service only, never logged or audited.
    */
   readonly identityToken?: { readonly header: string; readonly token: string };
+  /** Denies only, when the service serves the HTML deny page (`denyPage.html`): its options. */
+  readonly denyPage?: DenyPageOptions;
   /** For insufficient_scope and step-up denies: what the credential must carry. */
   readonly challenge?: Challenge;
   /** Every rule that matched the request and what became of it. */

@@ -75,6 +75,7 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     // With the API's routing, rules bound to operations are candidates only for their operations.
     index: new RuleIndex(rules, operations),
     forward: spec.forward,
+    ...(spec.denyPage && { denyPage: spec.denyPage }),
     storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
     recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
     api,

@@ -1,5 +1,6 @@
 // The YAML form of a service policy file. See README "Policy reference".
 import { z } from 'zod';
+import { policyDenyPageSchema } from '../config/deny-page-settings.js';
 import { durationMs } from '../config/duration.js';
 import { authenticationSchema } from './authentication-schema.js';
 import { conditionSchema } from './conditions/schema.js';
@@ -60,6 +61,8 @@ export const policySchema = z.strictObject({
       identityToken: z.boolean().default(false),
     })
     .default({ identityHeaders: true, permissionsHeader: false, identityToken: false }),
+  /** The HTML deny page for browsers (`html`, `supportContact`); unset keys come from the settings file's `denyPage`. */
+  denyPage: policyDenyPageSchema.optional(),
 });
 
 export type PolicySpec = z.infer<typeof policySchema>;

@@ -1,5 +1,6 @@
 // Compiled policies: plain data built once at load time and shared read-only by every request.
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
+import type { PolicyDenyPage } from '../config/deny-page-settings.js';
 import type { ApiDescription } from '../registry/types.js';
 import type { OperationRouter } from '../registry/operation-router.js';
 import type { ReadOptions } from '../state/store.js';
@@ -80,6 +81,8 @@ export interface CompiledPolicy {
   /** Finds the rules that can match a method and path without scanning them all. */
   readonly index: RuleIndex;
   readonly forward: ForwardSettings;
+  /** The policy's `denyPage:` as written (the settings file's fills in what it leaves unset). */
+  readonly denyPage?: PolicyDenyPage;
   /** How reads of live state behave when the store fails: maxStaleMs 0 is fail-closed. */
   readonly storeReads: ReadOptions;
   /** Claims and headers its conditions read, recorded in the audit log for replay. */

@@ -4,6 +4,8 @@
 import { denySpec } from '../errors.js';
 import type { Decision } from '../pipeline/types.js';
 import type { Challenge } from '../policy/evaluate.js';
+import { prefersHtml } from './accept.js';
+import { DENY_PAGE_CONTENT_TYPE, DENY_PAGE_HEADERS, renderDenyPage } from './deny-page.js';
 
 /** Every header keycard sets lives under this prefix; client-sent copies are always removed. */
 export const IDENTITY_HEADER_PREFIX = 'x-keycard-';
@@ -15,7 +17,7 @@ export interface ResponsePlan {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Allow only: client-sent headers to strip from the upstream request. */
   readonly headersToRemove: readonly string[];
-  /** Deny only: JSON body for the client. */
+  /** Deny only: JSON body for the client (or the HTML deny page, see planDeny). */
   readonly body?: string;
 }
 
@@ -23,7 +25,7 @@ const ERROR_BY_STATUS = { 400: 'bad_request', 401: 'unauthenticated', 403: 'forb
 
 export function planResponse(decision: Decision, requestHeaders: ReadonlyMap<string, string>): ResponsePlan {
   if (decision.allowed) return planAllow(decision, requestHeaders);
-  return planDeny(decision);
+  return planDeny(decision, requestHeaders);
 }
 
 function planAllow(decision: Decision, requestHeaders: ReadonlyMap<string, string>): ResponsePlan {
@@ -46,17 +48,23 @@ function planAllow(decision: Decision, requestHeaders: ReadonlyMap<string, strin
   return { status: 200, headers, headersToRemove };
 }
 
-function planDeny(decision: Decision): ResponsePlan {
+/** JSON, or the HTML deny page when the service turned it on and the client strictly prefers text/html. */
+function planDeny(decision: Decision, requestHeaders: ReadonlyMap<string, string>): ResponsePlan {
   if (decision.reason === 'allowed') throw new Error('planDeny called for an allow');
   const spec = denySpec(decision.reason);
+  const page = decision.denyPage;
+  const html = page !== undefined && prefersHtml(requestHeaders.get('accept'));
   const headers: [string, string][] = [
     [DECISION_ID_HEADER, decision.id],
-    ['content-type', 'application/json'],
+    ['content-type', html ? DENY_PAGE_CONTENT_TYPE : 'application/json'],
     ['cache-control', 'no-store'],
   ];
+  // Both answers depend on Accept once the page is on, so no cache may hand one out for the other.
+  if (page) headers.push(['vary', 'accept']);
   if (spec.status === 401 || spec.bearerError) {
     headers.push(['www-authenticate', bearerChallenge(decision.service, spec.bearerError, spec.message, decision.challenge)]);
   }
+  if (html) return { status: spec.status, headers: [...headers, ...DENY_PAGE_HEADERS], headersToRemove: [], body: renderDenyPage(decision, page) };
   const { challenge } = decision;
   const body = JSON.stringify({
     error: ERROR_BY_STATUS[spec.status],

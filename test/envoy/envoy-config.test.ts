@@ -140,12 +140,24 @@ describe('envoy/ configs', () => {
       expect(at(cluster(config, 'keycard_http'), 'health_checks', 0, 'http_health_check', 'path')).toBe('/readyz');
     });
 
-    it('passes x-keycard-* upstream and the challenge, content type and decision id to the client', () => {
+    it('passes x-keycard-* upstream and the challenge, content type, decision id and deny page headers to the client', () => {
       expect(at(extAuthz, 'http_service', 'authorization_response', 'allowed_upstream_headers')).toEqual({ patterns: [{ prefix: 'x-keycard-' }] });
       expect(at(extAuthz, 'http_service', 'authorization_response', 'allowed_client_headers')).toEqual({
-        patterns: [{ exact: 'www-authenticate' }, { exact: 'content-type' }, { exact: 'cache-control' }, { exact: 'x-keycard-decision-id' }],
+        patterns: [
+          { exact: 'www-authenticate' },
+          { exact: 'content-type' },
+          { exact: 'cache-control' },
+          { exact: 'x-keycard-decision-id' },
+          { exact: 'vary' },
+          { exact: 'content-security-policy' },
+          { exact: 'x-content-type-options' },
+        ],
       });
-      expect(at(extAuthz, 'allowed_headers', 'patterns')).toContainEqual({ prefix: 'x-keycard-' });
+      const sent = at(extAuthz, 'allowed_headers', 'patterns');
+      expect(sent).toContainEqual({ prefix: 'x-keycard-' });
+      // The deny page's content negotiation and session cookies need keycard to see these.
+      expect(sent).toContainEqual({ exact: 'accept' });
+      expect(sent).toContainEqual({ exact: 'cookie' });
     });
 
     it('is otherwise sidecar.yaml: same listener, hardening, routes and app cluster', () => {
