@@ -8,8 +8,9 @@ PROTO_OUT    := src/protocol/generated/keycard.binpb
 ENVOY_CONFIG_SET := build/envoy-config.binpb
 CONFIG       ?= examples/keycard.yaml
 
-# Debian packages the tests use: an independent gRPC client (python grpcio), redis-server, nginx, shellcheck (scripts/kind).
-SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server nginx=nginx shellcheck=shellcheck
+# Debian packages the tests use: an independent gRPC client (python grpcio), redis-server, nginx, shellcheck (scripts/kind),
+# promtool (Debian's prometheus package) for deploy/observability's alerting rules.
+SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server nginx=nginx shellcheck=shellcheck promtool=prometheus
 # The load benchmark: h2load, taskset to pin processes, redis-server for the Redis variant. `make test` runs its smoke mode.
 BENCH_PACKAGES  := h2load=nghttp2-client taskset=util-linux redis-server=redis-server
 

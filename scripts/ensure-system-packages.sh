@@ -27,3 +27,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
   || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+
+# Debian's prometheus package is installed for promtool only. Where systemd runs, the package also
+# starts a Prometheus server on port 9090 (the admin port of `make run`): stop and disable it.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || echo "note: could not stop the prometheus service started by the package" >&2
+fi

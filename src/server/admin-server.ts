@@ -1,4 +1,4 @@
-// The admin HTTP listener: /metrics (Prometheus), /healthz (the process is alive), /readyz
+// The admin HTTP listener: /metrics (Prometheus, with keycard_ready), /healthz (the process is alive), /readyz
 // (policies and keys are loaded; otherwise 503 with the reasons; warnings, such as a broken
 // shadow policy set, shown either way), /.well-known/jwks.json (the public keys of keycard's
 // internal identity tokens). In cluster mode the primary serves it, with the workers' metrics
@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { JSONWebKeySet } from 'jose';
 import type { ListenAddress } from '../config/listen-address.js';
 import { listenOn } from './listen.js';
+import { withReadinessMetric } from './readiness-metric.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -63,8 +64,11 @@ export class AdminServer {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'method not allowed\n');
     switch (path) {
-      case '/metrics':
-        return send(response, 200, this.options.registry.contentType, await this.options.registry.metrics());
+      case '/metrics': {
+        // With keycard_ready, the readiness /readyz reports (readiness-metric.ts).
+        const [metrics, { ready }] = await Promise.all([this.options.registry.metrics(), this.options.readiness()]);
+        return send(response, 200, this.options.registry.contentType, withReadinessMetric(metrics, ready));
+      }
       case '/healthz': {
         const alive = this.options.liveness?.() ?? { ready: true, problems: [] };
         return alive.ready
