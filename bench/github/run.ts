@@ -1,9 +1,10 @@
 // `make bench-github`: keycard at the scale of GitHub's REST API, in one run. (a) The policy set's
-// cold load and hot reload, each cold load in a fresh process; (b) `keycard coverage` over it in
+// cold load and hot reload, each cold load in a fresh process, and the API description's cold load
+// alone (its share of the whole); (b) `keycard coverage` over it in
 // every format, from the built CLI; (c) route matching and policy evaluation per request, in
 // process. Every part is checked against the generated rules (oracle.ts) and a wrong answer fails
 // the run. Writes a markdown report (bench/results/github-scale.md by default) and prints it.
-// Usage: node build/bench/bench/github/run.js [--rounds N] [--eval-rounds N] [--requests N] [--out FILE]
+// Usage: node build/bench/bench/github/run.js [--rounds N] [--load-rounds N] [--eval-rounds N] [--requests N] [--out FILE]
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -17,12 +18,14 @@ import { median } from '../load/report.js';
 import { checkCoverage, FORMATS, runCoverage, type CoverageCheck, type Format } from './coverage.js';
 import { checkDecisions, timeEvaluation, type CheckSummary, type Timing } from './evaluate.js';
 import { layout, RESULTS, type GenerationNotes } from './layout.js';
-import type { LoadResult } from './load-once.js';
+import type { DescriptionLoadResult, LoadResult } from './load-once.js';
 import type { PolicyModel } from './model.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
+    // A cold load takes about a second: more of them make a steadier median on a shared machine.
+    'load-rounds': { type: 'string', default: '7' },
     'eval-rounds': { type: 'string', default: '11' },
     requests: { type: 'string', default: '1000' },
     repeat: { type: 'string', default: '20' },
@@ -30,6 +33,7 @@ const { values } = parseArgs({
   },
 });
 const rounds = Number(values.rounds);
+const loadRounds = Number(values['load-rounds']);
 const files = layout();
 for (const needed of [files.model, files.settings, KEYCARD_CLI]) {
   if (!existsSync(needed)) throw new Error(`${relative(ROOT, needed)} is missing: run \`make bench-github\``);
@@ -38,17 +42,20 @@ const model = JSON.parse(readFileSync(files.model, 'utf8')) as PolicyModel;
 const notes = JSON.parse(readFileSync(files.notes, 'utf8')) as GenerationNotes;
 const loadAtStart = loadavg()[0]!;
 
-// (a) Cold loads, each in a process of its own.
+// (a) Cold loads, each in a process of its own: the policy set and the description alone, taking turns.
 const LOAD_ONCE = fileURLToPath(new URL('./load-once.js', import.meta.url));
-const loads: LoadResult[] = [];
-for (let round = 0; round < rounds; round++) {
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', LOAD_ONCE, '--config', files.settings], { maxBuffer: 1 << 20, timeout: 300_000 }, (error, out, err) =>
-      error ? reject(new Error(`load-once failed: ${err}`)) : resolve(out),
+const loadOnce = (args: readonly string[]) =>
+  new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', LOAD_ONCE, ...args], { maxBuffer: 1 << 20, timeout: 300_000 }, (error, out, err) =>
+      error ? reject(new Error(`load-once failed: ${err}`)) : resolve(out.trim().split('\n').at(-1)!),
     );
   });
-  loads.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadResult);
-  console.error(`load ${round + 1}/${rounds}: cold ${loads.at(-1)!.coldMs.toFixed(0)} ms`);
+const loads: LoadResult[] = [];
+const descriptionLoads: DescriptionLoadResult[] = [];
+for (let round = 0; round < loadRounds; round++) {
+  loads.push(JSON.parse(await loadOnce(['--config', files.settings])) as LoadResult);
+  descriptionLoads.push(JSON.parse(await loadOnce(['--description', files.document])) as DescriptionLoadResult);
+  console.error(`load ${round + 1}/${loadRounds}: cold ${loads.at(-1)!.coldMs.toFixed(0)} ms, the description alone ${descriptionLoads.at(-1)!.coldMs.toFixed(0)} ms`);
 }
 
 // (b) keycard coverage, the formats taking turns in each round.
@@ -84,6 +91,7 @@ console.log(report);
 
 function render(): string {
   const cold = median(loads.map((load) => load.coldMs));
+  const described = median(descriptionLoads.map((load) => load.coldMs));
   const warm = median(loads.map((load) => median(load.warmMs)));
   const first = loads[0]!;
   const rules = first.rules;
@@ -113,7 +121,7 @@ function render(): string {
     '',
     '| target | measured | met |',
     '|---|---|---|',
-    `| the policy set loads in well under a second | cold ${format(cold)} ms (parse + validate the document, compile); hot reload ${format(warm)} ms | ${cold < 1000 ? 'yes' : 'no'} (cold), ${warm < 1000 ? 'yes' : 'no'} (reload) |`,
+    `| the policy set loads in well under a second | cold ${format(cold)} ms (parse + validate the document, compile); hot reload ${format(warm)} ms | ${wellUnder(cold)} (cold), ${wellUnder(warm)} (reload) |`,
     `| \`keycard coverage\` runs in seconds | ${coverageMedian.toFixed(2)} s (median over formats and rounds) | ${coverageMedian < 10 ? 'yes' : 'no'} |`,
     `| policy evaluation ≤ 20 µs at 1,000 rules (${rules} here) | allowed: mean ${allowed.meanUs.toFixed(2)} µs, p99 ${allowed.p99Us.toFixed(2)} µs; denied: mean ${denied.meanUs.toFixed(2)} µs, p99 ${denied.p99Us.toFixed(2)} µs | ${Math.max(allowed.p99Us, denied.p99Us) <= 20 ? 'yes' : 'no'} |`,
     '',
@@ -122,9 +130,13 @@ function render(): string {
     '| measure | median | range |',
     '|---|---:|---:|',
     `| cold load: read, parse and validate the document, resolve ${model.operations.length} operations, compile ${rules} rules | ${format(cold)} ms | ${range(loads.map((load) => load.coldMs))} |`,
+    `| of which the API description alone: read, parse and validate, resolve the operations (${descriptionLoads.length} more fresh processes) | ${format(described)} ms | ${range(descriptionLoads.map((load) => load.coldMs))} |`,
+    `| CPU time of the cold load (main thread and V8's helper threads) | ${format(median(loads.map((load) => load.cpuMs)))} ms | ${range(loads.map((load) => load.cpuMs))} |`,
     `| hot reload, document unchanged (re-hashed, not re-parsed) | ${format(warm)} ms | ${range(loads.flatMap((load) => load.warmMs))} |`,
     `| peak RSS of the process (cold load) | ${median(loads.map((load) => load.maxRssMiB)).toFixed(0)} MiB | ${range(loads.map((load) => load.maxRssMiB))} |`,
     `| heap held once loaded (after a full GC) | ${median(loads.map((load) => load.retainedHeapMiB)).toFixed(1)} MiB | |`,
+    '',
+    "The description is read once (`JSON.parse`) and validated by @readme/openapi-parser in one `validate` call, which also dereferences it for keycard; `$ref`s from one component schema to another are left unexpanded while it validates (src/registry/unexpanded-refs.ts), so each schema is checked once where it is defined. The rest of the cold load is the policy file: parsing its YAML (with positions, for error messages) and compiling the rules.",
     '',
     `## \`keycard coverage\` (built CLI, wall time from spawn to exit, ${rounds} rounds, formats taking turns)`,
     '',
@@ -145,6 +157,12 @@ function render(): string {
     `Checked first: every operation's concrete request × 7 callers (anonymous, no roles, the tag's reader, writer and maintainer, another tag's maintainer, admin), plus for the requests another operation's template also fits a caller with that operation's roles only: ${checked.evaluations} decisions, each with the reason and deciding rule the generated rules give (${reasonsText(checked)}). ${checked.ambiguous} of the requests fit more than one operation's template (e.g. \`GET /user/repos\` and \`GET /user/{account_id}\`): the rule of the concrete one must decide.`,
     '',
   ].join('\n');
+}
+
+/** "Well under a second" read as at most half of one; under a second but not well under is said so. */
+function wellUnder(ms: number): string {
+  if (ms <= 500) return 'yes';
+  return ms < 1000 ? 'not well under (under a second)' : 'no';
 }
 
 function notesText(notes: GenerationNotes): string {

@@ -2,9 +2,9 @@
 // document only when the content of one of its files changed. The check reads and hashes the
 // files, which costs far less than parsing them and, unlike a modification time, cannot miss a
 // change written within the same clock tick.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileHash } from './local-files.js';
 import { loadApiDocument, type LoadedApi } from './openapi.js';
 
 export class ApiDescriptionCache {
@@ -30,7 +30,7 @@ export class ApiDescriptionCache {
 async function unchanged(files: ReadonlyMap<string, string>): Promise<boolean> {
   for (const [path, hash] of files) {
     try {
-      if (createHash('sha256').update(await readFile(path, 'utf8')).digest('hex') !== hash) return false;
+      if (fileHash(await readFile(path)) !== hash) return false;
     } catch {
       return false;
     }

@@ -44,6 +44,19 @@ export class LocalFile {
     return this.withPositions().lines;
   }
 
+  /**
+   * Makes `value` (this file's content, taken with value()) what the next value() returns: the
+   * parser then works on, and dereferences in place, the very object keycard holds.
+   */
+  lend(value: unknown): void {
+    this.fresh = value;
+  }
+
+  /** Whether a value lent with lend() is still waiting to be read. */
+  get lent(): boolean {
+    return this.fresh !== undefined;
+  }
+
   /** A copy of the content as plain values. */
   value(): unknown {
     if (this.fresh !== undefined) {
@@ -110,6 +123,16 @@ export class LocalFiles {
     return new Map(this.ordered().map((file) => [file.path, file.hash]));
   }
 
+  /** Reads a file now, as the parser would (the same read it gets later). Throws when it cannot be read or parsed. */
+  async open(path: string): Promise<LocalFile> {
+    let pending = this.loading.get(path);
+    if (!pending) {
+      pending = this.load(path);
+      this.loading.set(path, pending);
+    }
+    return pending;
+  }
+
   private async read(file: ResolverFile): Promise<unknown> {
     const reference = file.reference;
     if (SCHEME.test(file.url)) {
@@ -139,16 +162,18 @@ export class LocalFiles {
   }
 
   private async load(path: string): Promise<LocalFile> {
-    let text: string;
+    let bytes: Buffer;
     try {
       const info = await stat(path);
       if (!info.isFile()) throw new Error('not a regular file');
       if (info.size > MAX_DOCUMENT_BYTES) throw new Error(`larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB`);
-      text = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch (error) {
       throw new FileProblem({ kind: 'unreadable', problem: `cannot read ${displayPath(path)}: ${readProblem(error as NodeJS.ErrnoException)}` });
     }
-    const hash = createHash('sha256').update(text).digest('hex');
+    // The bytes as stored, not the decoded text: hashing a string encodes it again (3x slower).
+    const hash = fileHash(bytes);
+    const text = bytes.toString('utf8');
     const json = parseJsonDocument(text);
     if (json !== undefined) {
       const file = new LocalFile(path, displayPath(path), hash, text, { json });
@@ -178,6 +203,11 @@ export class LocalFiles {
     if (!this.failures.some((known) => known.target === failure.target)) this.failures.push(failure);
     throw new Error(failure.problem);
   }
+}
+
+/** The content hash of a file (api-cache.ts compares files by it). */
+export function fileHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 class FileProblem extends Error {

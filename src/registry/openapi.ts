@@ -2,14 +2,19 @@
 // model. @readme/openapi-parser resolves the `$ref`s (local files only, see local-files.ts) and
 // validates the document; keycard only reads the result. Every problem becomes a located
 // ConfigError issue: the file, line and column as written, and the JSON pointer of the place.
+// A valid single-file document is read and validated in one pass (one-pass.ts); any other, and
+// any document that pass does not vouch for, takes the thorough path below, which dereferences
+// first (to check the version and size before validating) and locates every problem.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { dereference, MissingPointerError, validate, type ParserOptions, type ValidationResult } from '@readme/openapi-parser';
 import { isMap } from 'yaml';
 import { ConfigError, type ConfigErrorCode, type ConfigIssue } from '../errors.js';
 import { displayPath } from '../policy/display-path.js';
+import { expandedSize, MAX_NODES } from './expansion.js';
 import { LocalFiles, type ReadFailure } from './local-files.js';
 import { findRef, locate, splitRef } from './locate.js';
+import { validateInOnePass } from './one-pass.js';
 import { operationsOf, type Problem } from './operations.js';
 import { pointerOfSpecMessage } from './spec-messages.js';
 import { pointersAtLines } from './stringified-lines.js';
@@ -38,8 +43,6 @@ const NOT_A_MAPPING = 'the document is not an OpenAPI description (not a mapping
 
 /** More problems than this in one document are summarized: the first ones are what to fix. */
 const MAX_ISSUES = 20;
-/** A dereferenced document may share subtrees; walking more nodes than this means a `$ref` bomb. */
-const MAX_NODES = 2_000_000;
 /** The parser's own bound on dereferencing. */
 const PARSE_TIMEOUT_MS = 10_000;
 
@@ -51,8 +54,15 @@ export async function loadApiDocument(file: string): Promise<LoadedApi> {
   const path = resolve(file);
   const files = new LocalFiles();
   const options = parserOptions(files);
-  const fail = (issues: ConfigIssue[]) =>
-    new ApiDescriptionError(issues, [...new Set([path, ...files.files.keys(), ...files.failures.map((failure) => failure.target)])]);
+  const root = await validateInOnePass(path, files, { parserOptions: options, readable: (document) => unsupportedVersion(document) === undefined });
+  return root ? described(path, files, root) : loadThoroughly(path);
+}
+
+/** Dereferences, checks what keycard reads and the expanded size, then validates: every problem found and located. */
+async function loadThoroughly(path: string): Promise<LoadedApi> {
+  const files = new LocalFiles();
+  const options = parserOptions(files);
+  const fail = failure(path, files);
 
   let document: unknown;
   try {
@@ -76,9 +86,13 @@ export async function loadApiDocument(file: string): Promise<LoadedApi> {
     throw fail(readIssues(files, path, error));
   }
   if (!result.valid) throw fail(await validationIssues(files, path, root, result, options));
+  return described(path, files, root);
+}
 
+/** The description of a validated, dereferenced document, or its operations' problems. */
+function described(path: string, files: LocalFiles, root: Record<string, unknown>): LoadedApi {
   const { operations, problems } = operationsOf(root);
-  if (problems.length > 0) throw fail(problems.slice(0, MAX_ISSUES).map((problem) => problemIssue(files, path, problem)));
+  if (problems.length > 0) throw failure(path, files)(problems.slice(0, MAX_ISSUES).map((problem) => problemIssue(files, path, problem)));
 
   const info = asObject(root.info);
   const hashes = files.hashes();
@@ -96,6 +110,11 @@ export async function loadApiDocument(file: string): Promise<LoadedApi> {
   };
 }
 
+/** The error for `issues`, naming every file involved (to watch for a fix). */
+function failure(path: string, files: LocalFiles): (issues: ConfigIssue[]) => ApiDescriptionError {
+  return (issues) => new ApiDescriptionError(issues, [...new Set([path, ...files.files.keys(), ...files.failures.map((failure) => failure.target)])]);
+}
+
 /**
  * The parser's typings declare `resolve.file` a boolean and `resolve.http` a set of fetch options,
  * but it hands both to @apidevtools/json-schema-ref-parser as resolver plugins: an object `file`
@@ -103,11 +122,11 @@ export async function loadApiDocument(file: string): Promise<LoadedApi> {
  * way to read local files through keycard's reader and to fetch nothing (test/registry covers it).
  */
 function parserOptions(files: LocalFiles): ParserOptionsFor {
-  return (circular) => {
+  return (circular, counted = false) => {
     const options = {
-      resolve: { external: true, file: files.plugin(), http: { canRead: false, timeout: 1, redirects: 0 } },
+      resolve: { external: !counted, file: files.plugin(), http: { canRead: false, timeout: 1, redirects: 0 } },
       dereference: { circular },
-      timeoutMs: PARSE_TIMEOUT_MS,
+      ...(!counted && { timeoutMs: PARSE_TIMEOUT_MS }),
     };
     return options as unknown as ParserOptions;
   };
@@ -116,9 +135,12 @@ function parserOptions(files: LocalFiles): ParserOptionsFor {
 /**
  * `true`: every `$ref` replaced, circular schemas become cycles (keycard reads paths and
  * operations, never walks schemas). `'ignore'`: what the validator lays out in its messages, where
- * a `$ref` that leads to a circular schema stays a `$ref`.
+ * a `$ref` that leads to a circular schema stays a `$ref`. `counted`: a single-file document whose
+ * expansion keycard counted beforehand (one-pass.ts): the parser neither looks for other files (a
+ * walk over the whole document) nor watches the clock for every value it visits (the count bounds
+ * its work, and a 10-second bound never applied to the validation itself anyway).
  */
-type ParserOptionsFor = (circular: true | 'ignore') => ParserOptions;
+type ParserOptionsFor = (circular: true | 'ignore', counted?: boolean) => ParserOptions;
 
 function unsupportedVersion(root: Record<string, unknown>): Problem | undefined {
   if (typeof root.openapi === 'string' && /^3\.[01]\.\d+$/.test(root.openapi)) return undefined;
@@ -212,30 +234,6 @@ function problemIssue(files: LocalFiles, path: string, problem: Problem, options
 function placedIssue(code: ConfigErrorCode, files: LocalFiles, path: string, place: ReturnType<typeof locate>, message: string): ConfigIssue {
   if (!place) return { code, file: displayPath(path), message };
   return { code, file: place.file.display, line: place.line, column: place.column, ...(place.pointer !== '' && { key: place.pointer }), message };
-}
-
-/**
- * Values in the document, a shared subtree counted each time it is reached (as a validator walks
- * it); a cycle (a circular schema) is not followed round. Stops counting past `limit`.
- */
-function expandedSize(root: unknown, limit: number): number {
-  let count = 0;
-  const onPath = new Set<object>();
-  const stack: ({ enter: unknown } | { leave: object })[] = [{ enter: root }];
-  while (stack.length > 0 && count <= limit) {
-    const step = stack.pop()!;
-    if ('leave' in step) {
-      onPath.delete(step.leave);
-      continue;
-    }
-    count++;
-    const node = step.enter;
-    if (typeof node !== 'object' || node === null || onPath.has(node)) continue;
-    onPath.add(node);
-    stack.push({ leave: node });
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ enter: child });
-  }
-  return count;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
