@@ -9,6 +9,7 @@ import { checkRelationSettings, relationSettingsSchema } from '../policy/relatio
 import { apiKeySettingsSchema, internalTokenSchema, introspectionEndpointSchema, sessionSettingsSchema } from './credential-settings.js';
 import { denyPageSettingsSchema } from './deny-page-settings.js';
 import { durationMs } from './duration.js';
+import { isLoopbackHost } from './loopback.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { redisStoreSchema, resolveStorePaths } from './redis-store-settings.js';
 import { loadYamlFile } from './yaml-file.js';
@@ -34,15 +35,10 @@ const issuerSchema = z
     if ((issuer.jwksFile === undefined) === (issuer.jwksUri === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksFile and jwksUri', path: ['jwksFile'] });
     }
-    if (issuer.jwksUri?.startsWith('http:') && !isLoopbackUrl(issuer.jwksUri)) {
+    if (issuer.jwksUri?.startsWith('http:') && !isLoopbackHost(new URL(issuer.jwksUri).hostname)) {
       ctx.addIssue({ code: 'custom', message: 'jwksUri must use https (http only for loopback addresses)', path: ['jwksUri'] });
     }
   });
-
-function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
-}
 
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('memory'), seedFile: z.string().min(1).optional() }),

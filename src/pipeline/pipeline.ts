@@ -18,6 +18,7 @@ import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
 import { clientAddress } from './client-address.js';
 import { normalizeHost, normalizePath } from './normalize.js';
 import type { AuthzInput, Decision, Phase } from './types.js';
+import { readStore } from '../state/store-read.js';
 
 export interface PipelineLimits {
   readonly maxHeaders: number;
@@ -197,7 +198,7 @@ export class Pipeline {
     let roles = EMPTY_ROLES;
     if (identity.authenticated) {
       await this.checkNotRevoked(identity, reads);
-      roles = await this.fromStore(() => this.deps.store.rolesFor(identity.subject, policy.service, reads));
+      roles = await readStore(this.deps.store, () => this.deps.store.rolesFor(identity.subject, policy.service, reads));
     }
     const { relations } = this.deps;
     const caller: CallerContext = {
@@ -229,17 +230,8 @@ export class Pipeline {
       ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
       ...(typeof claims.sid === 'string' && { sid: claims.sid }),
     };
-    const revocation = await this.fromStore(() => this.deps.store.revocationFor(token, reads));
+    const revocation = await readStore(this.deps.store, () => this.deps.store.revocationFor(token, reads));
     if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
-  }
-
-  private async fromStore<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read();
-    } catch (error) {
-      if (error instanceof DenyError) throw error;
-      throw new DenyError('store_unavailable', `${this.deps.store.kind} store: ${(error as Error).message}`);
-    }
   }
 
   private checkRequest(input: AuthzInput): void {

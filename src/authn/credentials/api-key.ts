@@ -7,7 +7,7 @@ import { DenyError } from '../../errors.js';
 import type { ApiKeyRecord, ReadOptions, StateStore } from '../../state/store.js';
 import type { AuthenticatedIdentity } from '../identity.js';
 import { hmac, parseApiKey } from './api-key-format.js';
-import { readStore } from './store-read.js';
+import { readStore } from '../../state/store-read.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './types.js';
 
 export interface ApiKeyProviderOptions {

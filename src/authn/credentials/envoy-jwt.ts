@@ -10,6 +10,7 @@ import { UnreadableMetadata } from '../../protocol/struct-json.js';
 import { bearerToken, DEFAULT_MAX_TOKEN_LIFETIME_MS, lifetimeProblem } from '../authenticator.js';
 import type { AuthenticatedIdentity } from '../identity.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './types.js';
+import { timeClaimProblem } from '../time-claims.js';
 
 /** The filter_metadata namespace Envoy's jwt_authn filter writes. */
 export const JWT_AUTHN_NAMESPACE = 'envoy.filters.http.jwt_authn';
@@ -70,18 +71,9 @@ export class EnvoyJwtProvider implements CredentialProvider<'envoy_jwt'> {
     }
     const subject = checkSubject(claims.sub);
     if (!subject.ok) throw new DenyError('invalid_claims', `${settings.name}: ${subject.problem}`);
-    for (const name of ['exp', 'nbf', 'iat'] as const) {
-      const value = claims[name];
-      if (value !== undefined && !Number.isFinite(value)) throw new DenyError('invalid_claims', `${settings.name}: "${name}" must be a number`);
-    }
-    if (claims.exp === undefined) throw new DenyError('invalid_claims', `${settings.name}: "exp" is missing`);
     const nowMs = this.now();
-    const nowSeconds = nowMs / 1000;
-    const skewSeconds = Math.round(this.options.clockSkewMs / 1000);
-    if (claims.exp <= nowSeconds - skewSeconds) throw new DenyError('token_expired', `${settings.name}: "exp" ${claims.exp} has passed`);
-    if (claims.nbf !== undefined && claims.nbf > nowSeconds + skewSeconds) {
-      throw new DenyError('token_not_yet_valid', `${settings.name}: "nbf" ${claims.nbf} lies in the future`);
-    }
+    const time = timeClaimProblem(claims, { nowMs, clockSkewMs: this.options.clockSkewMs, requireExp: true });
+    if (time !== undefined) throw new DenyError(time.reason, `${settings.name}: ${time.detail}`);
     const lifetime = lifetimeProblem(claims, this.options.maxTokenLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS, this.options.clockSkewMs, nowMs);
     if (lifetime !== undefined) throw new DenyError('invalid_claims', `${settings.name}: ${lifetime}`);
     return Object.freeze({
@@ -91,7 +83,7 @@ export class EnvoyJwtProvider implements CredentialProvider<'envoy_jwt'> {
       credential: 'envoy_jwt',
       // Already frozen, without prototypes (protocol/struct-json.ts).
       claims,
-      expiresAt: claims.exp,
+      expiresAt: claims.exp!, // present: timeClaimProblem required it
     });
   }
 }

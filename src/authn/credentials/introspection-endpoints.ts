@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { IntrospectionEndpointSettings } from '../../config/credential-settings.js';
 import { ConfigError, type ConfigIssue } from '../../errors.js';
+import { isLoopbackHost } from '../../config/loopback.js';
 import { basicAuthorization } from './introspection-client.js';
 
 export type SecretEnvironment = Readonly<Record<string, string | undefined>>;
@@ -21,7 +22,7 @@ export function readClientAuthorizations(endpoints: readonly IntrospectionEndpoi
     const issue = (key: string, message: string) => issues.push({ code: 'invalid_value', file, key: `introspection[${index}].${key}`, message });
     const url = new URL(settings.endpoint);
     if (url.username !== '' || url.password !== '') issue('endpoint', 'put the client credentials in clientId and clientSecretFile/clientSecretEnv, not in the URL');
-    if (url.protocol === 'http:' && !isLoopback(url.hostname)) issue('endpoint', 'the endpoint must use https (http only for loopback addresses): the client secret and tokens travel to it');
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) issue('endpoint', 'the endpoint must use https (http only for loopback addresses): the client secret and tokens travel to it');
     const secret = readSecret(settings, env, issue);
     if (secret !== undefined) authorizations.set(settings.name, basicAuthorization(settings.clientId, secret));
   });
@@ -49,8 +50,4 @@ function readSecret(settings: IntrospectionEndpointSettings, env: SecretEnvironm
   if (secret !== undefined && secret !== '') return secret;
   issue('clientSecretEnv', `the environment variable ${name} is not set or empty`);
   return undefined;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }

@@ -12,6 +12,7 @@ import { TokenCache } from '../token-cache.js';
 import { introspect, IntrospectionError, type IntrospectionFailure, type IntrospectionResponse } from './introspection-client.js';
 import { readClientAuthorizations, type SecretEnvironment } from './introspection-endpoints.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './types.js';
+import { timeClaimProblem } from '../time-claims.js';
 
 /** The outcome of asking one endpoint (the metric's `result` label). */
 export type IntrospectionResult = 'active' | 'inactive' | IntrospectionFailure;
@@ -151,16 +152,11 @@ export class IntrospectionProvider implements CredentialProvider<'introspection'
     const nowMs = this.now();
     const deny = (reason: DenyReason, detail: string): Answer => ({ active: false, reason, detail: `${name}: ${detail}`, expiresAt: 0 });
     if (!response.active) return deny('token_inactive', 'the token is not active');
-    const { sub, exp, nbf } = response;
+    const { sub, exp } = response;
     const subject = checkSubject(sub);
     if (!subject.ok) return deny('invalid_claims', subject.problem);
-    for (const [claim, value] of [['exp', exp], ['nbf', nbf], ['iat', response.iat]] as const) {
-      if (value !== undefined && !Number.isFinite(value)) return deny('invalid_claims', `"${claim}" must be a number`);
-    }
-    const skewSeconds = Math.round(this.options.clockSkewMs / 1000);
-    const nowSeconds = nowMs / 1000;
-    if (typeof exp === 'number' && exp <= nowSeconds - skewSeconds) return deny('token_expired', `"exp" ${exp} has passed`);
-    if (typeof nbf === 'number' && nbf > nowSeconds + skewSeconds) return deny('token_not_yet_valid', `"nbf" ${nbf} lies in the future`);
+    const time = timeClaimProblem(response, { nowMs, clockSkewMs: this.options.clockSkewMs, requireExp: false });
+    if (time !== undefined) return deny(time.reason, time.detail);
     const expiresAt = typeof exp === 'number' ? exp : (nowMs + Math.max(endpoint.cacheMaxTtl, MIN_IDENTITY_LIFETIME_MS)) / 1000;
     // Every member but `active` is a fact about the token, in claim form (scope, client_id, …).
     const claims = Object.freeze(Object.fromEntries(Object.entries(response).filter(([member]) => member !== 'active')));

@@ -9,7 +9,7 @@ import { DenyError } from '../../errors.js';
 import type { ReadOptions, SessionRecord, StateStore } from '../../state/store.js';
 import type { AuthenticatedIdentity } from '../identity.js';
 import { SESSION_VALUE, sessionIdOf } from './session-format.js';
-import { readStore } from './store-read.js';
+import { readStore } from '../../state/store-read.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './types.js';
 
 export interface SessionProviderOptions {

@@ -11,6 +11,7 @@ import type { ReadOptions, StateStore } from '../../state/store.js';
 import { parseObjectRef, parseSubjectRef } from '../../state/tuple.js';
 import type { RelationAnswer, RelationChecker } from '../conditions/types.js';
 import type { RelationSchema, Rewrite } from './schema.js';
+import { readStore } from '../../state/store-read.js';
 
 /** Userset visits per check per allowed read: dense graphs full of cycles stay cheap. */
 const VISITS_PER_READ = 4;
@@ -137,12 +138,7 @@ class Search {
     if (cached) return cached;
     if (this.reads >= this.schema.maxReads) throw new LimitReached(`read limit ${this.schema.maxReads} reached`);
     this.reads++;
-    let subjects: readonly string[];
-    try {
-      subjects = await this.store.subjectsOf(object, relation, this.options);
-    } catch (error) {
-      throw new DenyError('store_unavailable', `${this.store.kind} store: ${(error as Error)?.message ?? String(error)}`);
-    }
+    const subjects = await readStore(this.store, () => this.store.subjectsOf(object, relation, this.options));
     this.cache.set(key, subjects);
     return subjects;
   }
