@@ -18,8 +18,20 @@ describe('README', () => {
     }
   });
 
+  it('has no editing notes left in it: comments are closed and headings are plain', () => {
+    expect(readme.split('<!--').length, 'comment openers and closers pair up').toBe(readme.split('-->').length);
+    const headings = readme.split('\n').filter((line) => /^#{1,6} /.test(line) && !insideCodeBlock(readme, line));
+    for (const heading of headings) expect(heading, 'a heading with an unpaired quote is a pasted note').not.toMatch(/^[^"]*"[^"]*$/);
+  });
+
   it('shows the two set-up commands', () => {
     expect(readme).toContain('make run');
     expect(readme).toContain('make test');
   });
 });
+
+/** Whether `line` first occurs inside a fenced code block (shell comments there start with #). */
+function insideCodeBlock(text: string, line: string): boolean {
+  const before = text.slice(0, text.indexOf(`\n${line}\n`) + 1);
+  return (before.match(/^```/gm)?.length ?? 0) % 2 === 1;
+}
