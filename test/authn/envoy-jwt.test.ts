@@ -96,6 +96,8 @@ describe('envoy_jwt: a payload jwt_authn verified', () => {
     ['exp null (NaN or Infinity in the Struct)', payload({ exp: null }), 'invalid_claims'],
     ['exp past beyond the clock skew', payload({ exp: NOW - 31 }), 'token_expired'],
     ['nbf ahead beyond the clock skew', payload({ nbf: NOW + 31 }), 'token_not_yet_valid'],
+    // Issued "later" than now, it would outlive a revocation of the subject's tokens issued before now.
+    ['iat ahead beyond the clock skew', payload({ iat: NOW + 31 }), 'token_not_yet_valid'],
     ['a lifetime over jwt.maxTokenLifetime', payload({ iat: NOW - 60, exp: NOW + 86_400 }), 'invalid_claims'],
   ])('refuses a payload with %s', async (_name, body, reason) => {
     expect(await outcome(body)).toBe(reason);
@@ -104,6 +106,7 @@ describe('envoy_jwt: a payload jwt_authn verified', () => {
   it('tolerates exp and nbf within the clock skew', async () => {
     expect(await outcome(payload({ exp: NOW - 29 }))).toBe('envoy_jwt:test-idp:alice');
     expect(await outcome(payload({ nbf: NOW + 29 }))).toBe('envoy_jwt:test-idp:alice');
+    expect(await outcome(payload({ iat: NOW + 29 }))).toBe('envoy_jwt:test-idp:alice');
   });
 
   it('honours the service\'s issuers', async () => {

@@ -224,12 +224,17 @@ describe('introspection: answers', () => {
     expect(observed.requests).toEqual(['idp:inactive']);
   });
 
-  it('active but expired (exp passed): token_expired; nbf in the future: token_not_yet_valid', async () => {
+  it('active but expired (exp passed): token_expired; nbf or iat in the future: token_not_yet_valid', async () => {
     const clock = new Clock();
-    server.handler = knows({ old: { sub: 'alice', exp: clock.seconds - 10 }, later: { sub: 'alice', exp: clock.seconds + 600, nbf: clock.seconds + 60 } });
+    server.handler = knows({
+      old: { sub: 'alice', exp: clock.seconds - 10 },
+      later: { sub: 'alice', exp: clock.seconds + 600, nbf: clock.seconds + 60 },
+      issuedLater: { sub: 'alice', exp: clock.seconds + 600, iat: clock.seconds + 60 },
+    });
     const { provider: introspection } = provider([endpointSettings('idp', server.url)], clock);
     expect((await denial(verify(introspection, 'old'))).reason).toBe('token_expired');
     expect((await denial(verify(introspection, 'later'))).reason).toBe('token_not_yet_valid');
+    expect((await denial(verify(introspection, 'issuedLater'))).reason).toBe('token_not_yet_valid');
   });
 
   it.each([
