@@ -94,8 +94,8 @@ describe('API key pepper', () => {
       }
       throw new Error('no error');
     };
-    expect(problem({ pepperFile: '/missing' }, {})).toBe('k.yaml [file_unreadable] apiKeys.pepperFile: the API key pepper file /missing cannot be read: ENOENT');
-    expect(problem({ pepperEnv: 'P' }, {})).toBe('k.yaml [missing_key] apiKeys.pepperEnv: the environment variable P (the API key pepper) is not set');
+    expect(problem({ pepperFile: '/missing' }, {})).toBe('k.yaml [file_unreadable] apiKeys.pepperFile: the API key pepper cannot be read from /missing: ENOENT');
+    expect(problem({ pepperEnv: 'P' }, {})).toBe('k.yaml [missing_key] apiKeys.pepperEnv: the environment variable P (the API key pepper) is not set or empty');
     expect(problem({ pepperEnv: 'P' }, { P: '   ' })).toContain('the API key pepper is empty');
     const short = problem({ pepperFile: '/p' }, {}, { '/p': 'short-secret' });
     expect(short).toBe(`k.yaml [invalid_value] apiKeys.pepperFile: the API key pepper is 12 bytes; it needs at least ${MIN_PEPPER_BYTES} (e.g. openssl rand -base64 32)`);

@@ -14,6 +14,7 @@ import { ConfigError, DenyError } from '../../src/errors.js';
 import { makeKey, signToken } from '../helpers/keys.js';
 import { authzInput, testAuthenticator } from '../helpers/pipeline.js';
 import { Workspace } from '../helpers/workspace.js';
+import { PROCESS_ENVIRONMENT, type SecretEnvironment } from '../../src/config/secret-source.js';
 
 const CLIENT_ID = 'keycard';
 const CLIENT_SECRET = 'p@ss:w/rd 1';
@@ -134,7 +135,7 @@ function provider(endpoints: IntrospectionEndpointSettings[], clock = new Clock(
       },
     },
   });
-  introspection.loadSecrets('keycard.yaml', { INTROSPECTION_SECRET: CLIENT_SECRET });
+  introspection.loadSecrets('keycard.yaml', environment({ INTROSPECTION_SECRET: CLIENT_SECRET }));
   return { provider: introspection, observed };
 }
 
@@ -445,7 +446,7 @@ describe('introspection: failures are 503 introspection_unavailable, never an al
   it('wrong client credentials (401 from the server)', async () => {
     server.handler = knows({ 'secret-token-value': { sub: 'alice' } });
     const introspection = new IntrospectionProvider([endpointSettings('idp', server.url)], { clockSkewMs: 0, maxTokenBytes: 4096 });
-    introspection.loadSecrets('keycard.yaml', { INTROSPECTION_SECRET: 'wrong-secret' });
+    introspection.loadSecrets('keycard.yaml', environment({ INTROSPECTION_SECRET: 'wrong-secret' }));
     const error = await denial(verify(introspection, 'secret-token-value'));
     expect(error.reason).toBe('introspection_unavailable');
     expect(error.detail).toBe('idp: HTTP 401');
@@ -482,7 +483,7 @@ describe('introspection: client secrets', () => {
       server.handler = knows({ t: { sub: 'alice' } });
       const file = workspace.write('secret', `${CLIENT_SECRET}\n`);
       const introspection = new IntrospectionProvider([endpointSettings('idp', server.url, { clientSecretEnv: undefined, clientSecretFile: file })], { clockSkewMs: 0, maxTokenBytes: 4096 });
-      introspection.loadSecrets('keycard.yaml', {});
+      introspection.loadSecrets('keycard.yaml', environment({}));
       expect((await verify(introspection, 't')).subject).toBe('alice');
     } finally {
       workspace.remove();
@@ -501,14 +502,14 @@ describe('introspection: client secrets', () => {
     );
     let error: unknown;
     try {
-      introspection.loadSecrets('keycard.yaml', { INTROSPECTION_SECRET: CLIENT_SECRET, UNSET_SECRET: '' });
+      introspection.loadSecrets('keycard.yaml', environment({ INTROSPECTION_SECRET: CLIENT_SECRET, UNSET_SECRET: '' }));
     } catch (thrown) {
       error = thrown;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues.map((issue) => `${issue.key}: ${issue.message}`)).toEqual([
-      'introspection[0].clientSecretEnv: the environment variable UNSET_SECRET is not set or empty',
-      'introspection[1].clientSecretFile: cannot read /nonexistent/secret: ENOENT',
+      'introspection[0].clientSecretEnv: the environment variable UNSET_SECRET (the client secret of introspection endpoint a) is not set or empty',
+      'introspection[1].clientSecretFile: the client secret of introspection endpoint b cannot be read from /nonexistent/secret: ENOENT',
       'introspection[2].endpoint: put the client credentials in clientId and clientSecretFile/clientSecretEnv, not in the URL',
       'introspection[3].endpoint: the endpoint must use https (http only for loopback addresses): the client secret and tokens travel to it',
     ]);
@@ -541,3 +542,8 @@ describe('introspection beside jwt on one header', () => {
     }
   });
 });
+
+/** The process's files, with these environment variables instead of the process's. */
+function environment(env: Record<string, string>): SecretEnvironment {
+  return { ...PROCESS_ENVIRONMENT, env };
+}

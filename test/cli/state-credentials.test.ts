@@ -125,7 +125,7 @@ describe('keycard apikeys', () => {
     const before = (await store.listApiKeys()).length;
     const result = await capture(() => apikeysCommand(['create', '--subject', 's', '--config', broken]));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('[file_unreadable] apiKeys.pepperFile: the API key pepper file');
+    expect(result.stderr).toContain('[file_unreadable] apiKeys.pepperFile: the API key pepper cannot be read from');
     expect(await store.listApiKeys()).toHaveLength(before);
   });
 });

@@ -10,7 +10,8 @@ import { bearerToken } from '../authenticator.js';
 import type { AuthenticatedIdentity } from '../identity.js';
 import { TokenCache } from '../token-cache.js';
 import { introspect, IntrospectionError, type IntrospectionFailure, type IntrospectionResponse } from './introspection-client.js';
-import { readClientAuthorizations, type SecretEnvironment } from './introspection-endpoints.js';
+import type { SecretEnvironment } from '../../config/secret-source.js';
+import { readClientAuthorizations } from './introspection-endpoints.js';
 import type { CredentialProvider, CredentialRequest, CredentialSpecOf, PresentedCredential } from './types.js';
 import { timeClaimProblem } from '../time-claims.js';
 
