@@ -161,6 +161,14 @@ describe('keycard sessions', () => {
     expect((await sessions('list', '--subject', 'bob')).stdout).toBe('no sessions');
   });
 
+  it('revokes a session whose id starts with "-" (one id in 64 does; it is not an option)', async () => {
+    const id = `-${'A'.repeat(42)}`;
+    const now = Math.floor(Date.now() / 1000);
+    await store.putSession({ id, subject: 'dash', createdAt: now, lastSeenAt: now, expiresAt: now + 600 });
+    expect(await sessions('revoke', id)).toEqual({ code: 0, stdout: `ended session ${id} of dash`, stderr: '' });
+    expect(await store.session(id)).toBeUndefined();
+  });
+
   it('refuses bad input precisely, and writes to a memory store', async () => {
     await expect(sessionsCommand(['create', '--config', config])).rejects.toThrow('sessions create needs --subject S (who the session acts as)');
     await expect(sessionsCommand(['list', '--amr', 'pwd', '--config', config])).rejects.toThrow('sessions: --acr and --amr are for sessions create');

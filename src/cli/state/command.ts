@@ -2,6 +2,7 @@
 // directory. Every command takes --config, --actor and --format; exit 0 ok, 2 on errors
 // (`tuples check`: 1 when the subject does not have the relation).
 import { parseArgs } from 'node:util';
+import { dashSafeArgs } from '../args.js';
 import { ConfigError } from '../../errors.js';
 import { parseInstant } from '../../pipeline/offline-schema.js';
 import { configPath, UsageError } from '../usage.js';
@@ -18,6 +19,9 @@ export const COMMON = {
   format: { type: 'string', default: 'text' },
 } as const;
 
+const ROLE_OPTIONS = { ...COMMON, service: { type: 'string' } } as const;
+const REVOKE_OPTIONS = { ...COMMON, before: { type: 'string' } } as const;
+
 export interface Common {
   readonly config?: string;
   readonly actor?: string;
@@ -29,7 +33,7 @@ export type Access = 'read' | 'write';
 /** `keycard roles grant SUBJECT ROLE [--service S] | revoke SUBJECT ROLE [--service S] | list [SUBJECT]`. */
 export async function rolesCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, options: { ...COMMON, service: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: dashSafeArgs(rest, ROLE_OPTIONS), options: ROLE_OPTIONS, allowPositionals: true });
   const name = `roles ${verb ?? ''}`.trim();
   switch (verb) {
     case 'grant':
@@ -51,7 +55,7 @@ export async function rolesCommand(args: string[]): Promise<number> {
 /** `keycard revoke token JTI | subject SUB [--before ISO|now] | session SID | list`. */
 export async function revokeCommand(args: string[]): Promise<number> {
   const [kind, ...rest] = args;
-  const { values, positionals } = parseArgs({ args: rest, options: { ...COMMON, before: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: dashSafeArgs(rest, REVOKE_OPTIONS), options: REVOKE_OPTIONS, allowPositionals: true });
   const name = `revoke ${kind ?? ''}`.trim();
   if (values.before !== undefined && kind !== 'subject') throw new UsageError('revoke: --before is for revoke subject');
   switch (kind) {
@@ -77,8 +81,8 @@ export async function revokeCommand(args: string[]): Promise<number> {
 /** `keycard tuples add TUPLE | remove TUPLE | list [--object O] [--relation R] [--subject S] | check TUPLE`. */
 export async function tuplesCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
-  const filters = { object: { type: 'string' }, relation: { type: 'string' }, subject: { type: 'string' } } as const;
-  const { values, positionals } = parseArgs({ args: rest, options: { ...COMMON, ...filters }, allowPositionals: true });
+  const options = { ...COMMON, object: { type: 'string' }, relation: { type: 'string' }, subject: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args: dashSafeArgs(rest, options), options, allowPositionals: true });
   const name = `tuples ${verb ?? ''}`.trim();
   const filter = {
     ...(values.object !== undefined && { object: values.object }),

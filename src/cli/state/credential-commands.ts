@@ -2,6 +2,7 @@
 // parsing over apikeys.ts and sessions.ts, with the options, output and exit codes of the other
 // state commands (exit 0 ok, 2 on errors; writes refused on a memory store and audited).
 import { parseArgs } from 'node:util';
+import { dashSafeArgs } from '../args.js';
 import { parseDuration } from '../../config/duration.js';
 import { UsageError } from '../usage.js';
 import { COMMON, expectArgs, run } from './command.js';
@@ -14,7 +15,7 @@ import { createSession, endSession, listSessions, sessionSettings } from './sess
 export async function apikeysCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   const options = { ...COMMON, subject: { type: 'string' }, scope: { type: 'string', multiple: true }, expires: { type: 'string' }, name: { type: 'string' } } as const;
-  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: dashSafeArgs(rest, options), options, allowPositionals: true });
   const name = `apikeys ${verb ?? ''}`.trim();
   const createOnly = ['scope', 'expires', 'name'] as const;
   if (verb !== 'create' && createOnly.some((option) => values[option] !== undefined)) throw new UsageError('apikeys: --scope, --expires and --name are for apikeys create');
@@ -48,7 +49,7 @@ export async function apikeysCommand(args: string[]): Promise<number> {
 export async function sessionsCommand(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
   const options = { ...COMMON, subject: { type: 'string' }, acr: { type: 'string' }, amr: { type: 'string' } } as const;
-  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: dashSafeArgs(rest, options), options, allowPositionals: true });
   const name = `sessions ${verb ?? ''}`.trim();
   if (verb !== 'create' && (values.acr !== undefined || values.amr !== undefined)) throw new UsageError('sessions: --acr and --amr are for sessions create');
   switch (verb) {
