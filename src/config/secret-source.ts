@@ -55,3 +55,17 @@ export function requireSecretText(source: SecretSource, settingsFile: string, en
   if (!result.ok) throw new ConfigError([result.issue]);
   return result.secret;
 }
+
+/**
+ * A secret whose strength matters (a pepper, a bearer token): surrounding whitespace trimmed, and
+ * refused (naming the settings key, never the value) when shorter than `minBytes`.
+ */
+export function requireStrongSecret(source: SecretSource, settingsFile: string, minBytes: number, environment?: SecretEnvironment): Buffer {
+  const { text, key } = requireSecretText(source, settingsFile, environment);
+  const secret = Buffer.from(text.trim(), 'utf8');
+  if (secret.length < minBytes) {
+    const size = secret.length === 0 ? 'empty' : `${secret.length} bytes`;
+    throw new ConfigError([{ code: 'invalid_value', file: settingsFile, key, message: `${source.what} is ${size}; it needs at least ${minBytes} (e.g. openssl rand -base64 32)` }]);
+  }
+  return secret;
+}

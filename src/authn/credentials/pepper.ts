@@ -1,8 +1,7 @@
 // The API key pepper: a deployment secret HMAC'd into every stored key hash. Read from the file or
 // the environment variable the settings name, never from the settings file itself.
 import type { ApiKeySettings } from '../../config/credential-settings.js';
-import { requireSecretText, type SecretEnvironment } from '../../config/secret-source.js';
-import { ConfigError } from '../../errors.js';
+import { requireStrongSecret, type SecretEnvironment } from '../../config/secret-source.js';
 
 /** Shorter peppers are refused: the pepper is what makes a stolen store's hashes useless. */
 export const MIN_PEPPER_BYTES = 16;
@@ -12,17 +11,8 @@ export const MIN_PEPPER_BYTES = 16;
  * file cannot be read, the variable is unset, or the value is shorter than MIN_PEPPER_BYTES.
  */
 export function loadPepper(settings: ApiKeySettings, settingsFile: string, environment?: SecretEnvironment): Buffer {
-  const { text, key } = requireSecretText(
-    { file: settings.pepperFile, env: settings.pepperEnv, fileKey: 'apiKeys.pepperFile', envKey: 'apiKeys.pepperEnv', what: 'the API key pepper' },
-    settingsFile,
-    environment,
-  );
-  const pepper = Buffer.from(text.trim(), 'utf8');
-  if (pepper.length < MIN_PEPPER_BYTES) {
-    const size = pepper.length === 0 ? 'empty' : `${pepper.length} bytes`;
-    throw new ConfigError([{ code: 'invalid_value', file: settingsFile, key, message: `the API key pepper is ${size}; it needs at least ${MIN_PEPPER_BYTES} (e.g. openssl rand -base64 32)` }]);
-  }
-  return pepper;
+  const source = { file: settings.pepperFile, env: settings.pepperEnv, fileKey: 'apiKeys.pepperFile', envKey: 'apiKeys.pepperEnv', what: 'the API key pepper' };
+  return requireStrongSecret(source, settingsFile, MIN_PEPPER_BYTES, environment);
 }
 
 /** loadPepper once, on first use (offline tools that never see an API key never need it). */
