@@ -16,7 +16,7 @@ COPY package.json package-lock.json ./
 # `npm install` with the lock file, as the Makefile does: `npm ci` insists on buf's optional
 # binaries for other platforms, which some registries (mirrors) do not serve.
 RUN npm install --no-audit --no-fund
-COPY Makefile tsconfig.json ./
+COPY Makefile tsconfig.json tsconfig.client.json ./
 COPY proto/ proto/
 COPY scripts/ scripts/
 COPY src/ src/

@@ -9,8 +9,8 @@ ENVOY_CONFIG_SET := build/envoy-config.binpb
 CONFIG       ?= examples/keycard.yaml
 
 # Debian packages the tests use: an independent gRPC client (python grpcio), redis-server, nginx, shellcheck (scripts/kind),
-# promtool (Debian's prometheus package) for deploy/observability's alerting rules.
-SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server nginx=nginx shellcheck=shellcheck promtool=prometheus
+# promtool (Debian's prometheus package) for deploy/observability's alerting rules, chromium (the decision explorer's browser tests).
+SYSTEM_PACKAGES := py:grpc=python3-grpcio py:grpc_tools=python3-grpc-tools redis-server=redis-server nginx=nginx shellcheck=shellcheck promtool=prometheus chromium=chromium
 # The load benchmark: h2load, taskset to pin processes, redis-server for the Redis variant. `make test` runs its smoke mode.
 BENCH_PACKAGES  := h2load=nghttp2-client taskset=util-linux redis-server=redis-server
 
@@ -55,6 +55,8 @@ envoy-config: $(ENVOY_CONFIG_SET)
 build: $(PROTO_OUT)
 	rm -rf dist
 	node_modules/.bin/tsc -p tsconfig.json
+	@# keycard/client (package.json exports) ships with its type declarations.
+	node_modules/.bin/tsc -p tsconfig.client.json
 	mkdir -p dist/protocol/generated && cp $(PROTO_OUT) dist/protocol/generated/
 	chmod +x dist/cli.js
 

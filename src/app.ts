@@ -6,9 +6,11 @@ import { storeCredentials, type StoreCredentials } from './authn/credentials/sto
 import { IdentityPhase } from './authn/identity-phase.js';
 import { InternalTokenIssuer } from './authn/internal-token.js';
 import { TokenCache } from './authn/token-cache.js';
+import { AccessDecider } from './access/access-decider.js';
 import { AuditLog } from './audit/audit-log.js';
 import { policyCompileOptions, type Settings } from './config/settings.js';
 import { formatConfigIssue } from './errors.js';
+import { KeycardExplorer } from './explorer/keycard-explorer.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
 import { trustedProxyList } from './pipeline/client-address.js';
@@ -17,12 +19,16 @@ import { PolicySource } from './policy/policy-source.js';
 import { AdminServer, type Readiness } from './server/admin-server.js';
 import { GrpcServer } from './server/grpc-server.js';
 import { HttpCheckServer } from './server/http-check-server.js';
+import { createAuthzenServer } from './authzen/authzen.js';
+import { keycardAccessModel } from './authzen/keycard-model.js';
+import type { AuthzenServer } from './authzen/server.js';
 import type { RelationChecker } from './policy/conditions/types.js';
 import { relationChecker } from './policy/relations/resolver.js';
 import { Shadow } from './shadow/shadow.js';
 import { RelationSchema } from './policy/relations/schema.js';
 import { createServingStore } from './state/create-store.js';
 import type { StateStore } from './state/store.js';
+import { createTracing, type Tracing } from './tracing/tracer.js';
 
 export interface RunningPorts {
   readonly grpc: number;
@@ -30,6 +36,8 @@ export interface RunningPorts {
   readonly admin?: number;
   /** The HTTP check listener's port, when `http` is configured. */
   readonly http?: number;
+  /** The AuthZEN listener's port, when `authzen` is configured. */
+  readonly authzen?: number;
 }
 
 export interface KeycardOptions {
@@ -45,6 +53,8 @@ export class Keycard {
   readonly policies: PolicySource;
   readonly store: StateStore;
   readonly pipeline: Pipeline;
+  /** Access questions (AuthZEN): the same policies, evaluator and live state as the pipeline. */
+  readonly access: AccessDecider;
   /** ReBAC: answers relation conditions from the store and the relation schema. */
   readonly relations: RelationChecker;
   /** The candidate policy set (settings `shadow`), decided beside the enforced one, never enforced. */
@@ -60,6 +70,12 @@ export class Keycard {
   private readonly grpc: GrpcServer;
   private readonly admin: AdminServer | undefined;
   private readonly httpCheck: HttpCheckServer | undefined;
+  /** Settings `authzen`: the AuthZEN Authorization API for services' own questions. */
+  private readonly authzen: AuthzenServer | undefined;
+  /** Settings `tracing` (or OTEL_* variables); undefined when tracing is off. */
+  private readonly tracing: Tracing | undefined;
+  /** Settings `explorer.enabled`: recent decisions (here, or sent to a cluster primary) and "try a request". */
+  readonly explorer: KeycardExplorer | undefined;
 
   constructor(
     private readonly settings: Settings,
@@ -68,27 +84,35 @@ export class Keycard {
   ) {
     this.logger = logger ?? createLogger(settings.log.level);
     this.metrics = new Metrics((service) => this.policies.current?.has(service) ?? false);
+    this.tracing = createTracing(settings.tracing, { metrics: this.metrics.traceSpans, logger: this.logger });
     this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc(), sharedOutput: options.sharedOutput ?? false });
     const relationSchema = RelationSchema.fromSettings(settings.relations);
-    this.store = createServingStore(settings.store, relationSchema, this.logger, this.metrics.store);
+    const servingStore = createServingStore(settings.store, relationSchema, this.logger, this.tracing?.storeObserver(this.metrics.store) ?? this.metrics.store);
+    this.store = this.tracing?.store(servingStore) ?? servingStore;
     this.relations = relationChecker(this.store, relationSchema);
-    this.issuers = settings.issuers.map((issuer) => ({
-      settings: issuer,
-      keys: new KeySet(issuer.jwksFile ? fileLoader(issuer.jwksFile) : uriLoader(issuer.jwksUri!, issuer.jwksTimeout), {
-        refreshIntervalMs: issuer.jwksRefreshInterval,
-        minRefreshIntervalMs: issuer.jwksMinRefreshInterval,
-        onFetch: (result, error) => {
-          this.metrics.jwksFetches.inc({ issuer: issuer.name, result });
-          if (error) this.logger.warn({ issuer: issuer.name, err: error.message }, 'JWKS fetch failed');
-          this.updateServing();
-        },
-      }),
-    }));
+    this.issuers = settings.issuers.map((issuer) => {
+      const loader = issuer.jwksFile ? fileLoader(issuer.jwksFile) : uriLoader(issuer.jwksUri!, issuer.jwksTimeout);
+      return {
+        settings: issuer,
+        keys: new KeySet(this.tracing?.jwksLoader(issuer, loader) ?? loader, {
+          refreshIntervalMs: issuer.jwksRefreshInterval,
+          minRefreshIntervalMs: issuer.jwksMinRefreshInterval,
+          onFetch: (result, error) => {
+            this.metrics.jwksFetches.inc({ issuer: issuer.name, result });
+            if (error) this.logger.warn({ issuer: issuer.name, err: error.message }, 'JWKS fetch failed');
+            this.updateServing();
+          },
+        }),
+      };
+    });
     const authenticator = new Authenticator(this.issuers, new TokenCache(settings.jwt.cacheSize, settings.jwt.cacheMaxTtl), {
       clockSkewMs: settings.jwt.clockSkew,
       maxTokenBytes: settings.jwt.maxTokenBytes,
       maxTokenLifetimeMs: settings.jwt.maxTokenLifetime,
-      onCacheLookup: (hit) => (hit ? this.metrics.tokenCacheHits : this.metrics.tokenCacheMisses).inc(),
+      onCacheLookup: (hit) => {
+        (hit ? this.metrics.tokenCacheHits : this.metrics.tokenCacheMisses).inc();
+        this.tracing?.tokenCacheLookup(hit);
+      },
     });
     this.identityTokens = settings.internalToken && new InternalTokenIssuer(settings.internalToken);
     this.proxyAndOpaque = proxyAndOpaqueProviders(settings, this.metrics, this.logger);
@@ -104,6 +128,16 @@ export class Keycard {
       },
     });
     const trustedProxies = trustedProxyList(settings.network.trustedProxies);
+    this.explorer = settings.explorer.enabled
+      ? new KeycardExplorer({
+          settings: settings.explorer,
+          settingsFile: settings.file,
+          adminListen: settings.admin.listen,
+          // A cluster worker sends its records to the primary, which serves the explorer.
+          forward: options.admin === false,
+          tryDeps: () => ({ policies: this.policies.current, store: this.store, relations: this.relations, trustedProxies, issuers: settings.issuers.map((issuer) => issuer.name) }),
+        })
+      : undefined;
     this.shadow =
       settings.shadow &&
       new Shadow({
@@ -117,9 +151,11 @@ export class Keycard {
         audit: (record) => this.audit.shadowDisagreement(record),
         logger: this.logger,
       });
+    // One identity phase: Check's callers and AuthZEN's callers authenticate alike.
+    const identityPhase = new IdentityPhase({ jwt: authenticator, ...this.proxyAndOpaque.providers, ...this.storeCredentials.providers });
     this.pipeline = new Pipeline({
       policies: () => this.policies.current,
-      authenticator: new IdentityPhase({ jwt: authenticator, ...this.proxyAndOpaque.providers, ...this.storeCredentials.providers }),
+      authenticator: identityPhase,
       store: this.store,
       relations: this.relations,
       limits: settings.limits,
@@ -130,6 +166,16 @@ export class Keycard {
       onDecision: (decision, input) => {
         this.metrics.recordDecision(decision);
         this.audit.decision(decision, input, decision.service ? this.policies.current?.route(decision.service, '')?.recorded : undefined);
+        this.explorer?.record(decision, input);
+      },
+    });
+    this.access = new AccessDecider({
+      policies: () => this.policies.current,
+      store: this.store,
+      relations: this.relations,
+      onDecision: (decision, question) => {
+        this.metrics.recordDecision(decision);
+        this.audit.accessDecision(decision, question);
       },
     });
     this.grpc = new GrpcServer({
@@ -137,20 +183,41 @@ export class Keycard {
       maxMessageBytes: settings.grpc.maxMessageBytes,
       pipeline: this.pipeline,
       logger: this.logger,
+      ...(this.tracing && { tracing: this.tracing }),
     });
     this.admin =
-      options.admin === false ? undefined : new AdminServer({ listen: settings.admin.listen, registry: this.metrics.registry, readiness: () => this.readiness(), jwks: () => this.identityTokens?.jwks });
-    this.httpCheck = settings.http && new HttpCheckServer({ listen: settings.http.listen, pipeline: this.pipeline, logger: this.logger });
+      options.admin === false
+        ? undefined
+        : new AdminServer({
+            listen: settings.admin.listen,
+            registry: this.metrics.registry,
+            readiness: () => this.readiness(),
+            jwks: () => this.identityTokens?.jwks,
+            ...(this.explorer?.served && { explorer: this.explorer.served.routes }),
+          });
+    this.httpCheck = settings.http && new HttpCheckServer({ listen: settings.http.listen, pipeline: this.pipeline, logger: this.logger, ...(this.tracing && { tracing: this.tracing }) });
+    this.authzen =
+      settings.authzen &&
+      createAuthzenServer({
+        settings: { ...settings, authzen: settings.authzen },
+        model: keycardAccessModel(this.access, () => this.policies.current),
+        authenticator: identityPhase,
+        store: this.store,
+        registry: this.metrics.registry,
+        logger: this.logger,
+      });
   }
 
   /** Loads policies and keys, then listens. Serves (and reports not ready) even when loading failed. */
   async start(): Promise<RunningPorts> {
+    // Before anything listens: a missing admin token file is a startup error, not an open explorer.
+    this.explorer?.served?.adminToken.load();
     await this.load();
-    const [grpc, admin, http] = await Promise.all([this.grpc.start(), this.admin?.start(), this.httpCheck?.start()]);
+    const [grpc, admin, http, authzen] = await Promise.all([this.grpc.start(), this.admin?.start(), this.httpCheck?.start(), this.authzen?.start()]);
     this.updateServing();
     const readiness = this.readiness();
-    this.logger.info({ grpcPort: grpc, adminPort: admin, httpPort: http, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
-    return { grpc, ...(admin !== undefined && { admin }), ...(http !== undefined && { http }) };
+    this.logger.info({ grpcPort: grpc, adminPort: admin, httpPort: http, authzenPort: authzen, ready: readiness.ready, problems: readiness.problems }, 'keycard listening');
+    return { grpc, ...(admin !== undefined && { admin }), ...(http !== undefined && { http }), ...(authzen !== undefined && { authzen }) };
   }
 
   /**
@@ -194,10 +261,12 @@ export class Keycard {
   async stop(): Promise<void> {
     this.policies.close();
     for (const issuer of this.issuers) issuer.keys.stop();
-    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop()]);
+    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop(), this.authzen?.stop()]);
     // Evaluations already scheduled may still write their disagreement lines.
     await this.shadow?.close();
     await this.store.close();
+    // Last: the Checks that just finished end their spans, which are exported before keycard exits.
+    await this.tracing?.shutdown();
     this.audit.flush();
   }
 

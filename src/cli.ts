@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// keycard command line: serve | check | test | lint | replay | coverage | diff | token | keygen | roles | revoke | tuples | apikeys | sessions | help | version.
+// keycard command line: serve | check | test | lint | replay | coverage | diff | token | keygen | roles | revoke | tuples | apikeys | sessions | subjects | help | version.
 import { ConfigError } from './errors.js';
 import { checkCommand } from './cli/check.js';
 import { coverageCommand } from './cli/coverage.js';
@@ -10,6 +10,7 @@ import { replayCommand } from './cli/replay.js';
 import { serve } from './cli/serve.js';
 import { revokeCommand, rolesCommand, tuplesCommand } from './cli/state/command.js';
 import { apikeysCommand, sessionsCommand } from './cli/state/credential-commands.js';
+import { subjectsCommand } from './cli/state/subject-commands.js';
 import { testCommand } from './cli/test.js';
 import { token } from './cli/token.js';
 import { HELP, UsageError } from './cli/usage.js';
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return apikeysCommand(args);
     case 'sessions':
       return sessionsCommand(args);
+    case 'subjects':
+      return subjectsCommand(args);
     case 'version':
     case '--version':
       console.log(process.env.npm_package_version ?? '0.1.0');

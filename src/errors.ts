@@ -18,6 +18,7 @@ export const DENY_REASONS = {
   invalid_request: { status: 400, message: 'the check request is malformed' },
   // Routing.
   unknown_service: { status: 403, message: 'no policy serves this request' },
+  unknown_resource_type: { status: 403, message: 'no policy answers access questions about this resource type' },
   // Authentication.
   authentication_required: { status: 401, message: 'authentication is required' },
   malformed_credential: { status: 401, message: 'the credential is malformed', bearerError: 'invalid_request' },
@@ -95,6 +96,7 @@ export const CONFIG_ERRORS = {
   invalid_api_description: 'the OpenAPI document named by `api.openapi` is broken, invalid or not expressible as keycard routes',
   unknown_operation: 'no operation of the API description has this operationId',
   unknown_permission: 'no operation of the API description declares this x-keycard-permission',
+  duplicate_resource_type: 'another policy already answers access questions about this resource type',
 } as const;
 
 export type ConfigErrorCode = keyof typeof CONFIG_ERRORS;

@@ -1,6 +1,7 @@
 // The audit log: one JSON line per decision, explaining it (who, what, which rule, why). Written
 // through an asynchronous buffered sink that drops, and counts, lines rather than block
 // requests when the output cannot keep up. Lines have pino's shape (level, time, fields, msg).
+import type { AccessQuestion } from '../access/types.js';
 import { decisionLabel, type AuthzInput, type Decision } from '../pipeline/types.js';
 import { LineSink } from './line-sink.js';
 
@@ -90,6 +91,42 @@ export class AuditLog {
     );
   }
 
+  /**
+   * An access question's decision (AuthZEN): who (subject type and id, as the caller asserted it),
+   * which action on which resource, and why. Caller-sent properties and context are not written:
+   * they may hold personal data, and the rule trace says what the conditions found.
+   */
+  accessDecision(decision: Decision, question: AccessQuestion): void {
+    if (!this.sink) return;
+    this.sink.write(
+      `${JSON.stringify({
+        level: INFO_LEVEL,
+        time: new Date().toISOString(),
+        type: 'access_decision',
+        decision_id: decision.id,
+        request_id: question.requestId,
+        service: decision.service,
+        subject_type: question.subject.type,
+        subject: question.subject.id,
+        action: question.action.name,
+        resource_type: question.resource.type,
+        resource_id: question.resource.id,
+        path: decision.path,
+        roles: decision.roles,
+        decision: decisionLabel(decision),
+        status: decision.status,
+        reason: decision.reason,
+        rule: decision.ruleId,
+        dry_run: decision.dryRun,
+        explanation: decision.trace,
+        detail: decision.detail,
+        policy_version: decision.policyVersion,
+        latency_ms: Number(decision.durationMs.toFixed(3)),
+        msg: 'access_decision',
+      })}\n`,
+    );
+  }
+
   /** A change to the live state (`keycard roles|revoke|tuples`): who changed what, in which store. */
   stateChange(change: StateChangeRecord): void {
     const { actor, action, target, store } = change;
@@ -171,7 +208,9 @@ export type StateAction =
   | 'apikeys.create'
   | 'apikeys.revoke'
   | 'sessions.create'
-  | 'sessions.revoke';
+  | 'sessions.revoke'
+  | 'subjects.set'
+  | 'subjects.remove';
 
 export interface StateChangeRecord {
   /** Who made the change (`--actor`, $KEYCARD_ACTOR or the OS user). */

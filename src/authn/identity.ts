@@ -7,10 +7,13 @@ import type { JWTPayload } from 'jose';
  * Envoy's jwt_authn filter verified (the payload arrives in the CheckRequest metadata).
  * `api_key`: a key from the store. `introspection`: an opaque token an RFC 7662 endpoint called
  * active. `session`: a session cookie resolved in the store. `mtls`: the peer certificate's
- * identity as Envoy reports it.
+ * identity as Envoy reports it. `authzen`: no credential at all: the subject of an access question,
+ * asserted by the AuthZEN caller that asked (which was authenticated and allowed to ask); its
+ * claims hold only `sub`, so conditions on a credential (scope, mfa, acr, claims) never hold for it.
  */
-export type CredentialKind = 'jwt' | 'envoy_jwt' | 'api_key' | 'introspection' | 'session' | 'mtls';
+export type CredentialKind = 'jwt' | 'envoy_jwt' | 'api_key' | 'introspection' | 'session' | 'mtls' | 'authzen';
 
+/** The credentials a policy's `authentication` can accept (`authzen` is never presented in a request). */
 export const CREDENTIAL_KINDS: readonly CredentialKind[] = ['jwt', 'envoy_jwt', 'api_key', 'introspection', 'session', 'mtls'];
 
 export interface AnonymousIdentity {

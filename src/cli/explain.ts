@@ -10,6 +10,8 @@ export interface ExplainedRequest {
   readonly path: string;
   readonly host?: string;
   readonly service?: string;
+  /** An access question: `path` is then the resource id. */
+  readonly access?: { readonly action: string; readonly resourceType: string };
 }
 
 export interface ExplainOptions {
@@ -24,10 +26,15 @@ export function explainDecision(decision: Decision, request: ExplainedRequest, o
   const lines: string[] = [];
   const row = (label: string, text: string) => lines.push(`${label.padEnd(9)} ${text}`);
 
-  const method = (request.method ?? 'GET').toUpperCase();
-  const normalized = decision.path !== undefined && decision.path !== request.path ? ` (normalized: ${decision.path})` : '';
-  row('request', `${method} ${request.path}${normalized}${request.host ? ` host ${request.host}` : ''}${decision.clientAddress ? ` from ${decision.clientAddress}` : ''}`);
-  row('service', describeService(decision, request));
+  if (request.access) {
+    row('question', `${request.access.action} on ${request.access.resourceType} ${JSON.stringify(request.path)} (access question)`);
+    row('service', decision.service ?? `none (${decision.reason})`);
+  } else {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const normalized = decision.path !== undefined && decision.path !== request.path ? ` (normalized: ${decision.path})` : '';
+    row('request', `${method} ${request.path}${normalized}${request.host ? ` host ${request.host}` : ''}${decision.clientAddress ? ` from ${decision.clientAddress}` : ''}`);
+    row('service', describeService(decision, request));
+  }
 
   const { identity } = decision;
   if (identity.authenticated) {

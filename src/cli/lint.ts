@@ -30,7 +30,7 @@ export async function lint(args: string[]): Promise<number> {
   const seedFile = settings.store.seedFile;
   const seed = seedFile ? collectIssues(issues, () => loadSeedFile(seedFile, relationSchema)) : undefined;
   if (!set || issues.length > 0) throw new ConfigError(issues);
-  const rules = set.policies.reduce((sum, policy) => sum + policy.rules.length, 0);
+  const rules = set.policies.reduce((sum, policy) => sum + policy.rules.length + policy.accessRules.length, 0);
   const warnings = lintWarnings({ policies: set, roleBindings: seed?.roleBindings });
   for (const warning of warnings) console.log(formatLintWarning(warning));
   const failed = values.strict && warnings.length > 0;

@@ -40,7 +40,7 @@ async function serveAlone(settings: Settings): Promise<void> {
   const keycard = new Keycard(settings);
   const ports = await keycard.start();
   // A line for people and for scripts that wait for the ports (tests start keycard on port 0).
-  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, ready: keycard.readiness().ready }));
+  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, authzenPort: ports.authzen, ready: keycard.readiness().ready }));
   onSignals(keycard.logger, () => keycard.stop().then(() => 0));
 }
 
@@ -57,7 +57,7 @@ async function serveWorker(settings: Settings): Promise<void> {
     process.disconnect?.();
     throw error;
   }
-  announceListening(ports.grpc, ports.http);
+  announceListening(ports.grpc, ports.http, ports.authzen);
   const stop = onSignals(keycard.logger, () => keycard.stop().then(() => 0));
   // Without its primary a worker would serve unsupervised: it stops too.
   process.once('disconnect', () => stop('disconnect'));
@@ -67,7 +67,7 @@ async function servePrimary(settings: Settings, workers: number): Promise<void> 
   const logger = createLogger(settings.log.level);
   const primary = new ClusterPrimary(settings, workers, logger);
   const ports = await primary.start();
-  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, ready: ports.ready, workers }));
+  console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, authzenPort: ports.authzen, ready: ports.ready, workers }));
   logger.info({ grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, workers }, 'keycard cluster listening');
   onSignals(logger, () => primary.stop().then((clean) => (clean ? 0 : 1)));
 }

@@ -121,7 +121,11 @@ function failureLines(result: CaseResult): string[] {
   );
   lines.push('how keycard decided:');
   const rolesFrom = result.case.caller.roles ? 'given' : 'store';
-  lines.push(...explainDecision(result.decision, result.case.request, { rolesFrom }).map((line) => `  ${line}`));
+  const { access } = result.case;
+  const explained = access
+    ? { path: access.resource.id, access: { action: access.action.name, resourceType: access.resource.type }, ...(typeof access.resource.properties?.service === 'string' && { service: access.resource.properties.service }) }
+    : result.case.request!;
+  lines.push(...explainDecision(result.decision, explained, { rolesFrom }).map((line) => `  ${line}`));
   return lines;
 }
 

@@ -32,7 +32,8 @@ Usage:
   keycard tuples add TUPLE | remove TUPLE | check TUPLE | list [--object O] [--relation R] [--subject S]
   keycard apikeys create --subject S [--scope X]... [--expires 90d] [--name N] | revoke ID | list [--subject S]
   keycard sessions create --subject S [--acr A] [--amr pwd,otp] | revoke ID | list [--subject S]
-                 (roles, revoke, tuples, apikeys, sessions: [--config FILE] [--actor NAME] [--format text|json])
+  keycard subjects set ID (--property NAME=VALUE ... | --json FILE) | get ID | list | rm ID
+                 (roles, revoke, tuples, apikeys, sessions, subjects: [--config FILE] [--actor NAME] [--format text|json])
   keycard help | version
 
 The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
@@ -76,4 +77,9 @@ The settings file is --config, else $KEYCARD_CONFIG, else ${DEFAULT_CONFIG}.
           create, revoke and list API keys (kc_<id>_<secret>) and sessions in the configured
           store. create prints the key or cookie value once: the store keeps only a hash, the
           audit log only the id. revoke ID deletes it: every replica refuses it at once.
+  subjects
+          the subject directory that subject.properties conditions read: set replaces a
+          subject's properties (--property values are strings; --json FILE, or - for stdin, any
+          JSON object up to 64 KiB), rm deletes the record, get exits 1 when there is none.
+          Changes are audited (the subject and its property names, never the values).
 `;

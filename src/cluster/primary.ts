@@ -3,16 +3,22 @@
 // node:cluster (the primary accepts connections and hands them out in turn); restarts a worker that
 // dies, backing off while it keeps dying; serves the admin port with the workers' metrics added up
 // and their readiness (and the internal token's public keys, read from the same key file the
-// workers sign with); and on SIGTERM lets every worker finish its in-flight Checks.
+// workers sign with); keeps the decision explorer's ring, fed by the workers, and serves it (a
+// hypothetical request is decided by a worker: the primary loads no policies); and on SIGTERM lets
+// every worker finish its in-flight Checks.
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { checkStartupSecrets } from '../authn/credentials/startup-secrets.js';
 import { publicKeySet } from '../authn/internal-token-key.js';
 import type { Settings } from '../config/settings.js';
+import { serveExplorer, type ServedExplorer } from '../explorer/keycard-explorer.js';
+import { MASK_KEY_ENV, SubjectMasker } from '../explorer/mask.js';
+import type { TryAnswer, TryInput } from '../explorer/try-request.js';
 import type { Logger } from '../log/logger.js';
 import { AdminServer, type Readiness } from '../server/admin-server.js';
 import { removeStaleSocket } from '../server/listen.js';
-import { isAnswer, isListening, type AnswerMessage, type Question } from './messages.js';
+import { isAnswer, isExplorerRecords, isListening, type AnswerMessage, type QuestionMessage } from './messages.js';
 
 /** The first restart waits this long; each further crash in a row doubles it, up to RESTART_MAX_MS. */
 export const RESTART_BASE_MS = 100;
@@ -23,6 +29,8 @@ const STABLE_MS = 10_000;
 const ANSWER_TIMEOUT_MS = 2_000;
 /** After the grace period, workers still running are killed this much later. */
 const KILL_MARGIN_MS = 5_000;
+/** A worker sends at most this many explorer records per message; a larger batch is not ours. */
+const MAX_RECORDS_PER_MESSAGE = 1_000;
 
 interface Slot {
   readonly number: number;
@@ -38,6 +46,7 @@ export interface ClusterPorts {
   readonly grpc: number;
   readonly admin: number;
   readonly http?: number;
+  readonly authzen?: number;
   readonly ready: boolean;
 }
 
@@ -53,9 +62,14 @@ export class ClusterPrimary {
   private readonly admin: AdminServer;
   private started = false;
   private stopping = false;
-  private ports: { grpc: number; http?: number } | undefined;
+  private ports: { grpc: number; http?: number; authzen?: number } | undefined;
   private nextQuestion = 0;
   private readonly waiting = new Map<number, (answer: AnswerMessage) => void>();
+  /** Settings `explorer.enabled`: the ring the workers' records go to, served on the admin port. */
+  private readonly explorer: ServedExplorer | undefined;
+  /** Environment of every worker: the explorer's subject mask key, so all workers mask alike. */
+  private readonly workerEnv: Record<string, string> = {};
+  private nextTryWorker = 0;
 
   constructor(
     private readonly settings: Settings,
@@ -79,19 +93,26 @@ export class ClusterPrimary {
     // (ConfigError) here, once, rather than in every worker.
     const jwks = settings.internalToken && publicKeySet(settings.internalToken);
     checkStartupSecrets(settings);
+    if (settings.explorer.enabled) {
+      const masker = settings.explorer.maskSubjects ? new SubjectMasker(randomBytes(32)) : undefined;
+      if (masker) this.workerEnv[MASK_KEY_ENV] = masker.keyHex;
+      this.explorer = serveExplorer({ settings: settings.explorer, settingsFile: settings.file, adminListen: settings.admin.listen, masker, tryRequest: (input) => this.tryInWorker(input) });
+      this.explorer.adminToken.load();
+    }
     this.admin = new AdminServer({
       listen: settings.admin.listen,
       registry: { contentType: this.registry.contentType, metrics: () => this.metrics() },
       readiness: () => this.readiness(),
       liveness: () => this.liveness(),
       jwks: () => jwks,
+      ...(this.explorer && { explorer: this.explorer.routes }),
     });
   }
 
   /** Forks the workers and resolves once all of them listen; fails if one exits before. */
   async start(): Promise<ClusterPorts> {
     // Workers share these listeners through this process; a stale socket file goes once, here.
-    for (const socket of [this.settings.grpc.listen.socket, this.settings.http?.listen.socket]) if (socket !== undefined) removeStaleSocket(socket);
+    for (const socket of [this.settings.grpc.listen.socket, this.settings.http?.listen.socket, this.settings.authzen?.listen.socket]) if (socket !== undefined) removeStaleSocket(socket);
     try {
       await Promise.all(this.slots.map((slot) => this.fork(slot)));
     } catch (error) {
@@ -101,8 +122,8 @@ export class ClusterPrimary {
     }
     this.started = true;
     const admin = await this.admin.start();
-    const { grpc, http } = this.ports!;
-    return { grpc, admin, ...(http !== undefined && { http }), ready: (await this.readiness()).ready };
+    const { grpc, http, authzen } = this.ports!;
+    return { grpc, admin, ...(http !== undefined && { http }), ...(authzen !== undefined && { authzen }), ready: (await this.readiness()).ready };
   }
 
   /** Graceful stop: every worker finishes its in-flight Checks. True when all exited with 0. */
@@ -115,7 +136,7 @@ export class ClusterPrimary {
   }
 
   private fork(slot: Slot): Promise<void> {
-    const worker = cluster.fork();
+    const worker = cluster.fork(this.workerEnv);
     slot.worker = worker;
     slot.listening = false;
     slot.startedAt = Date.now();
@@ -123,8 +144,10 @@ export class ClusterPrimary {
       worker.on('message', (message: unknown) => {
         if (isAnswer(message)) {
           this.waiting.get(message.id)?.(message);
+        } else if (isExplorerRecords(message)) {
+          if (this.explorer && message.records.length <= MAX_RECORDS_PER_MESSAGE) for (const record of message.records) this.explorer.ring.add(record);
         } else if (isListening(message)) {
-          this.ports ??= { grpc: message.grpcPort, ...(message.httpPort !== undefined && { http: message.httpPort }) };
+          this.ports ??= { grpc: message.grpcPort, ...(message.httpPort !== undefined && { http: message.httpPort }), ...(message.authzenPort !== undefined && { authzen: message.authzenPort }) };
           if (message.grpcPort !== this.ports.grpc) this.logger.error({ worker: slot.number, port: message.grpcPort }, 'worker listens on another port');
           slot.listening = true;
           resolve();
@@ -176,7 +199,7 @@ export class ClusterPrimary {
     return this.slots.flatMap((slot) => (slot.listening && slot.worker?.isConnected() ? [{ slot, worker: slot.worker }] : []));
   }
 
-  private ask(worker: Worker, question: Question): Promise<AnswerMessage | undefined> {
+  private ask(worker: Worker, question: Omit<QuestionMessage, 'type' | 'id'>): Promise<AnswerMessage | undefined> {
     const id = this.nextQuestion++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), ANSWER_TIMEOUT_MS);
@@ -186,7 +209,8 @@ export class ClusterPrimary {
         resolve(answer);
       };
       this.waiting.set(id, done);
-      worker.send({ type: 'keycard:question', id, question }, (error: Error | null) => {
+      const message: QuestionMessage = { type: 'keycard:question', id, ...question };
+      worker.send(message, (error: Error | null) => {
         if (error) done(undefined);
       });
     });
@@ -196,7 +220,7 @@ export class ClusterPrimary {
   private async readiness(): Promise<Readiness> {
     const listening = this.listeningWorkers();
     if (listening.length === 0) return { ready: false, problems: ['no worker is listening'] };
-    const answers = await Promise.all(listening.map(({ worker }) => this.ask(worker, 'readiness')));
+    const answers = await Promise.all(listening.map(({ worker }) => this.ask(worker, { question: 'readiness' })));
     const problems = new Set<string>();
     const warnings = new Set<string>();
     answers.forEach((answer, i) => {
@@ -205,6 +229,19 @@ export class ClusterPrimary {
       for (const warning of answer?.readiness?.warnings ?? []) warnings.add(warning);
     });
     return { ready: problems.size === 0, problems: [...problems], ...(warnings.size > 0 && { warnings: [...warnings] }) };
+  }
+
+  /**
+   * The explorer's "try a request", decided by a worker in turn: the workers hold the policies now
+   * loaded and the store; the primary loads neither (a second copy of a large policy set would
+   * double its memory, and could differ from what the workers enforce).
+   */
+  private async tryInWorker(input: TryInput): Promise<TryAnswer> {
+    const listening = this.listeningWorkers();
+    if (listening.length === 0) return { ok: false, status: 503, error: 'no worker is listening' };
+    const { worker } = listening[this.nextTryWorker++ % listening.length]!;
+    const answer = await this.ask(worker, { question: 'try', tryInput: input });
+    return answer?.tried ?? { ok: false, status: 503, error: 'the worker did not answer in time' };
   }
 
   /** Alive while at least one worker process runs (the primary restarts the others). */
@@ -220,7 +257,7 @@ export class ClusterPrimary {
    */
   private async metrics(): Promise<string> {
     const listening = this.listeningWorkers();
-    const answers = await Promise.all(listening.map(({ worker }) => this.ask(worker, 'metrics')));
+    const answers = await Promise.all(listening.map(({ worker }) => this.ask(worker, { question: 'metrics' })));
     const missing = answers.findIndex((answer) => !answer?.metrics);
     if (missing >= 0) throw new Error(`worker ${listening[missing]!.slot.number} did not send its metrics`);
     const all = [...answers.map((answer) => answer!.metrics!), await this.registry.getMetricsAsJSON()];

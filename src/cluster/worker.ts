@@ -1,29 +1,74 @@
 // A cluster worker: a whole keycard (gRPC and HTTP check listeners shared with the other workers
-// through the primary; no admin port) that tells the primary when it listens and answers its
-// questions about readiness and metrics.
+// through the primary; no admin port) that tells the primary when it listens, answers its
+// questions (readiness, metrics, a hypothetical request for the explorer) and, with the decision
+// explorer on, sends it the records of its decisions in batches.
 import type { Keycard } from '../app.js';
-import { isQuestion, type AnswerMessage, type ListeningMessage } from './messages.js';
+import type { TryAnswer } from '../explorer/try-request.js';
+import { isQuestion, type AnswerMessage, type ExplorerRecordsMessage, type ListeningMessage } from './messages.js';
+
+/** Explorer records go to the primary this often: a page refreshes about as often. */
+const EXPLORER_SEND_MS = 200;
+/** Records per IPC message. */
+const EXPLORER_BATCH_RECORDS = 100;
 
 function send(message: ListeningMessage | AnswerMessage): void {
   // The channel is gone when the primary has exited; the worker then stops on 'disconnect'.
   if (process.connected) process.send?.(message);
 }
 
-/** Answers the primary's questions from now on (before start, so none is ever left unanswered). */
+/**
+ * Answers the primary's questions from now on (before start, so none is ever left unanswered),
+ * and starts sending explorer records when the explorer is on.
+ */
 export function answerPrimary(keycard: Keycard): void {
   process.on('message', (message: unknown) => {
     if (!isQuestion(message)) return;
-    if (message.question === 'readiness') {
-      send({ type: 'keycard:answer', id: message.id, readiness: keycard.readiness() });
-      return;
+    const answer = (fields: Omit<AnswerMessage, 'type' | 'id'>) => send({ type: 'keycard:answer', id: message.id, ...fields });
+    switch (message.question) {
+      case 'readiness':
+        return answer({ readiness: keycard.readiness() });
+      case 'metrics':
+        keycard.metrics.registry.getMetricsAsJSON().then(
+          (metrics) => answer({ metrics }),
+          () => answer({ metrics: [] }),
+        );
+        return;
+      case 'try': {
+        const { explorer } = keycard;
+        const tried: Promise<TryAnswer> =
+          explorer && message.tryInput ? explorer.tryRequest(message.tryInput) : Promise.resolve({ ok: false, status: 503, error: 'the explorer is off in this worker' });
+        tried.then(
+          (result) => answer({ tried: result }),
+          (error: unknown) => answer({ tried: { ok: false, status: 503, error: `the worker could not decide: ${(error as Error)?.message ?? String(error)}` } }),
+        );
+        return;
+      }
     }
-    keycard.metrics.registry.getMetricsAsJSON().then(
-      (metrics) => send({ type: 'keycard:answer', id: message.id, metrics }),
-      () => send({ type: 'keycard:answer', id: message.id, metrics: [] }),
-    );
   });
+  forwardExplorerRecords(keycard);
 }
 
-export function announceListening(grpcPort: number, httpPort: number | undefined): void {
-  send({ type: 'keycard:listening', grpcPort, ...(httpPort !== undefined && { httpPort }) });
+/**
+ * Every EXPLORER_SEND_MS, whatever the outbox holds (at most the ring's capacity: older records are
+ * dropped there) goes to the primary. While a previous send is still in the channel nothing more
+ * is sent, so a slow primary costs the worker at most one outbox and one send of memory.
+ */
+function forwardExplorerRecords(keycard: Keycard): void {
+  const outbox = keycard.explorer?.outbox;
+  if (!outbox || !process.send) return;
+  let inFlight = 0;
+  const timer = setInterval(() => {
+    if (inFlight > 0 || outbox.size === 0 || !process.connected) return;
+    const records = outbox.take(outbox.capacity);
+    for (let i = 0; i < records.length; i += EXPLORER_BATCH_RECORDS) {
+      const message: ExplorerRecordsMessage = { type: 'keycard:explorer-records', records: records.slice(i, i + EXPLORER_BATCH_RECORDS) };
+      inFlight++;
+      process.send?.(message, undefined, undefined, () => inFlight--);
+    }
+  }, EXPLORER_SEND_MS);
+  timer.unref();
+}
+
+export function announceListening(grpcPort: number, httpPort: number | undefined, authzenPort?: number): void {
+  send({ type: 'keycard:listening', grpcPort, ...(httpPort !== undefined && { httpPort }), ...(authzenPort !== undefined && { authzenPort }) });
 }

@@ -6,13 +6,16 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
 import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
+import { authzenSettingsSchema, checkAuthzenSettings } from '../authzen/settings.js';
 import { apiKeySettingsSchema, internalTokenSchema, introspectionEndpointSchema, sessionSettingsSchema } from './credential-settings.js';
 import { denyPageSettingsSchema } from './deny-page-settings.js';
+import { EXPLORER_DEFAULTS, explorerSettingsSchema } from '../explorer/settings.js';
 import { durationMs } from './duration.js';
 import { isLoopbackHost } from './loopback.js';
 import { listenAddress, type ListenAddress } from './listen-address.js';
 import { redisStoreSchema, resolveStorePaths } from './redis-store-settings.js';
 import { loadYamlFile } from './yaml-file.js';
+import { tracingSettingsSchema } from '../tracing/settings.js';
 import type { CompileOptions } from '../policy/compile.js';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret) are never accepted. */
@@ -115,6 +118,8 @@ const settingsSchema = z.strictObject({
   relations: relationSettingsSchema.optional(),
   /** The HTML deny page for browsers, for every service (a policy's `denyPage` overrides it); off by default. */
   denyPage: denyPageSettingsSchema.optional(),
+  /** The decision explorer page on the admin port; off by default. */
+  explorer: explorerSettingsSchema.default({ ...EXPLORER_DEFAULTS }),
   audit: z
     .strictObject({ output: z.string().min(1).default('stdout') })
     .default({ output: 'stdout' }),
@@ -122,6 +127,10 @@ const settingsSchema = z.strictObject({
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
     .default({ level: 'info' }),
   shutdown: z.strictObject({ gracePeriod: durationMs.default(10_000) }).default({ gracePeriod: 10_000 }),
+  /** OpenTelemetry traces over OTLP; off unless present here or configured by OTEL_* variables (src/tracing/config.ts). */
+  tracing: tracingSettingsSchema.optional(),
+  /** The AuthZEN Authorization API listener for services' own questions; off when absent. */
+  authzen: authzenSettingsSchema.optional(),
 });
 
 type RawSettings = z.infer<typeof settingsSchema>;
@@ -157,6 +166,11 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     endpoints.add(endpoint.name);
   });
   checkRelationSettings(source, data.relations);
+  checkAuthzenSettings(source, data.authzen, {
+    issuers: names,
+    introspectionEndpoints: endpoints,
+    apiKeys: data.apiKeys !== undefined,
+  });
   const base = dirname(path);
   const inBase = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const auditOutput = ['stdout', 'stderr', 'off'].includes(data.audit.output) ? data.audit.output : inBase(data.audit.output);
@@ -180,6 +194,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     ...(data.shadow && { shadow: { ...data.shadow, dir: inBase(data.shadow.dir) } }),
     store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
+    explorer: { ...data.explorer, ...(data.explorer.adminTokenFile && { adminTokenFile: inBase(data.explorer.adminTokenFile) }) },
   };
 }
 

@@ -69,10 +69,29 @@ export class Metrics {
     help: 'Audit lines dropped because the audit sink could not keep up.',
     registers: [this.registry],
   });
+  private readonly traceSpansExported = new Counter({
+    name: 'keycard_trace_spans_exported_total',
+    help: 'Trace spans the OTLP collector accepted (settings `tracing`).',
+    registers: [this.registry],
+  });
+  private readonly traceSpansDropped = new Counter({
+    name: 'keycard_trace_spans_dropped_total',
+    help: 'Trace spans never delivered, by reason: queue_full (the collector is slow or down), export_failed (a batch was refused or timed out), shutdown.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** For tracing (src/tracing/tracer.ts); the reasons start at 0 once tracing is on, so dashboards see them. */
+  readonly traceSpans = {
+    enable: () => {
+      for (const reason of ['queue_full', 'export_failed', 'shutdown'] as const) this.traceSpansDropped.inc({ reason }, 0);
+    },
+    exported: (count: number) => this.traceSpansExported.inc(count),
+    dropped: (reason: 'queue_full' | 'export_failed' | 'shutdown', count: number) => this.traceSpansDropped.inc({ reason }, count),
+  };
 
   private readonly storeOperations = new Counter({
     name: 'keycard_store_operations_total',
-    help: 'Live-state reads (rolesFor|subjectsOf|revocationFor|apiKey|session) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
+    help: 'Live-state reads (rolesFor|subjectsOf|revocationFor|apiKey|session|subjectProperties) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
     labelNames: ['op', 'result'] as const,
     registers: [this.registry],
   });
@@ -97,7 +116,7 @@ export class Metrics {
   });
   private readonly storeInvalidations = new Counter({
     name: 'keycard_store_invalidations_total',
-    help: 'Changes from the store feed that invalidated cached state, by kind (roles|tuples|revocation|apiKey|session|flush).',
+    help: 'Changes from the store feed that invalidated cached state, by kind (roles|tuples|revocation|apiKey|session|subject|flush).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

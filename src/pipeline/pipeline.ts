@@ -1,24 +1,23 @@
 // One authorization decision: route → identity → state → authorize. Each phase is timed; any
 // failure becomes a deny with a catalogued reason, never an exception out of decide(). A service
 // in dry-run mode (or a dry-run deny rule) turns a would-be deny into an allow that is recorded.
-import { randomUUID } from 'node:crypto';
 import type { BlockList } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { credentialRequest } from '../authn/credentials/request-source.js';
 import type { AuthenticationConfig, CredentialRequest } from '../authn/credentials/types.js';
-import { ANONYMOUS, type AuthenticatedIdentity, type Identity } from '../authn/identity.js';
-import { effectiveDenyPage, type DenyPageSettings } from '../config/deny-page-settings.js';
-import { DenyError, denySpec, type DenyReason } from '../errors.js';
+import type { AuthenticatedIdentity, Identity } from '../authn/identity.js';
+import type { DenyPageSettings } from '../config/deny-page-settings.js';
+import { DenyError } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
-import { evaluatePolicy, type CallerContext, type Evaluation } from '../policy/evaluate.js';
+import { evaluatePolicy, type CallerContext } from '../policy/evaluate.js';
 import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import type { CompiledPolicy } from '../policy/types.js';
 import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
 import { clientAddress } from './client-address.js';
-import { normalizeHost, normalizePath } from './normalize.js';
-import type { AuthzInput, Decision, Phase } from './types.js';
+import { buildDecision, describeDeny, failureOutcome, loadedPolicies, policyRelations, routePath, routePolicy, type Outcome, type Progress } from './decision-steps.js';
+import type { AuthzInput, Decision, Phase, PhaseObserver } from './types.js';
 import { readStore } from '../state/store-read.js';
+import { directoryReader } from '../access/directory-reader.js';
 
 export interface PipelineLimits {
   readonly maxHeaders: number;
@@ -62,19 +61,6 @@ export interface IdentityAuthenticator {
   authenticate(request: CredentialRequest, config: AuthenticationConfig): Promise<Identity>;
 }
 
-type Outcome = { reason: DenyReason | 'allowed'; detail?: string };
-
-/** What the phases have established so far; becomes the Decision. */
-interface Progress {
-  policy?: CompiledPolicy;
-  policyVersion?: string;
-  path?: string;
-  clientAddress?: string;
-  caller?: CallerContext;
-  evaluation?: Evaluation;
-  permissions?: readonly string[];
-}
-
 export class Pipeline {
   private readonly now: () => number;
 
@@ -82,17 +68,16 @@ export class Pipeline {
     this.now = deps.now ?? Date.now;
   }
 
-  async decide(input: AuthzInput): Promise<Decision> {
+  /** `phases`: the request's trace, when it is traced (see PhaseObserver). */
+  async decide(input: AuthzInput, phases?: PhaseObserver): Promise<Decision> {
     const started = performance.now();
     const phaseMs: Partial<Record<Phase, number>> = {};
     const progress: Progress = {};
     let outcome: Outcome;
     try {
-      outcome = await this.run(input, progress, phaseMs);
+      outcome = await (phases === undefined ? this.run(input, progress, phaseMs) : phases.within(() => this.run(input, progress, phaseMs, phases)));
     } catch (error) {
-      outcome = error instanceof DenyError
-        ? { reason: error.reason, detail: error.detail }
-        : { reason: 'internal_error', detail: (error as Error)?.stack ?? String(error) };
+      outcome = failureOutcome(error);
     }
     let decision = this.toDecision(outcome, progress, started, phaseMs);
     if (decision.allowed) decision = await this.withIdentityToken(decision, progress, started, phaseMs);
@@ -129,62 +114,25 @@ export class Pipeline {
   }
 
   private toDecision(outcome: Outcome, progress: Progress, started: number, phaseMs: Partial<Record<Phase, number>>): Decision {
-    const { policy, evaluation } = progress;
-    // What would be enforced without dry-run: the outcome, or a dry-run deny rule that applied.
-    const dryRunRule = evaluation?.dryRunDeny;
-    const wouldDeny = outcome.reason !== 'allowed' ? outcome.reason : dryRunRule ? 'explicit_deny' : undefined;
-    // Malformed requests (400) are rejected even in dry-run: they are not a matter of policy.
-    const dryRun =
-      wouldDeny !== undefined &&
-      denySpec(wouldDeny).status !== 400 &&
-      (policy?.mode === 'dry-run' || (outcome.reason === 'allowed' && dryRunRule !== undefined));
-    const allowed = outcome.reason === 'allowed' || dryRun;
-    const identity = progress.caller?.identity ?? ANONYMOUS;
-    const denyPage = allowed ? undefined : effectiveDenyPage(policy?.denyPage, this.deps.denyPage);
-    return {
-      id: randomUUID(),
-      allowed,
-      reason: allowed ? 'allowed' : outcome.reason,
-      status: allowed ? 200 : denySpec(outcome.reason as DenyReason).status,
-      ...(dryRun && { dryRun: { reason: wouldDeny, ruleId: outcome.reason === 'allowed' ? dryRunRule?.id : evaluation?.rule?.id } }),
-      service: policy?.service,
-      policyVersion: progress.policyVersion,
-      ruleId: evaluation?.rule?.id,
-      identity,
-      roles: progress.caller ? [...progress.caller.roles] : [],
-      forwardIdentity: policy?.forward.identityHeaders ?? false,
-      permissions: progress.permissions,
-      ...(denyPage && { denyPage }),
-      challenge: allowed ? undefined : evaluation?.challenge,
-      trace: evaluation?.trace ?? [],
-      path: progress.path,
-      clientAddress: progress.clientAddress,
-      detail: outcome.detail,
-      durationMs: performance.now() - started,
-      phaseMs,
-    };
+    return buildDecision(outcome, progress, { started, phaseMs }, this.deps.denyPage);
   }
 
-  private async run(input: AuthzInput, progress: Progress, phaseMs: Partial<Record<Phase, number>>): Promise<Outcome> {
+  private async run(input: AuthzInput, progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver): Promise<Outcome> {
     let mark = performance.now();
     const lap = (phase: Phase) => {
       const now = performance.now();
       phaseMs[phase] = now - mark;
+      phases?.phase(phase, mark, now);
       mark = now;
     };
 
     // 1. route
     this.checkRequest(input);
-    const policies = this.deps.policies();
-    if (!policies) throw new DenyError('not_ready', 'no policy set loaded');
+    const policies = loadedPolicies(this.deps.policies());
     progress.policyVersion = policies.version;
-    const policy = policies.route(input.service, normalizeHost(input.host));
-    if (!policy) {
-      throw new DenyError('unknown_service', input.service ? `service "${input.service}"` : `host "${input.host}"`);
-    }
+    const policy = routePolicy(policies, input.service, input.host);
     progress.policy = policy;
-    const path = normalizePath(input.path);
-    if (!path.ok) throw new DenyError('invalid_path', path.problem);
+    const path = routePath(input.path);
     progress.path = path.path;
     progress.clientAddress = clientAddress(input.source.address, input.headers.get('x-forwarded-for'), this.deps.trustedProxies);
     lap('route');
@@ -206,7 +154,8 @@ export class Pipeline {
       roles,
       request: { method: input.method, path: path.path, headers: input.headers, clientAddress: progress.clientAddress, peerPrincipal: input.source.principal },
       now: this.now(),
-      relations: reads.maxStaleMs ? { check: (object, relation, subject) => relations.check(object, relation, subject, reads) } : relations,
+      relations: policyRelations(relations, reads),
+      ...(policy.readsDirectory && identity.authenticated && { subjectProperties: directoryReader(this.deps.store, identity.subject, reads) }),
     };
     progress.caller = caller;
     lap('state');
@@ -242,13 +191,6 @@ export class Pipeline {
     for (const [name, value] of input.headers) bytes += name.length + value.length;
     if (bytes > maxHeaderBytes) throw new DenyError('request_too_large', `${bytes} bytes of headers`);
   }
-}
-
-function describeDeny(evaluation: Evaluation): string | undefined {
-  if (evaluation.reason === 'explicit_deny') return `denied by rule ${evaluation.rule?.id}`;
-  const failed = evaluation.trace.filter((rule) => rule.outcome !== 'applied');
-  if (failed.length === 0) return undefined;
-  return failed.map((rule) => `${rule.id}: ${rule.failed ?? rule.outcome.replace('_', ' ')}`).join('; ');
 }
 
 const EMPTY_ROLES: ReadonlySet<string> = new Set();

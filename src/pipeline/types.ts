@@ -28,6 +28,17 @@ export interface AuthzInput {
 
 export type Phase = 'route' | 'identity' | 'state' | 'authorize';
 
+/**
+ * Follows one decision's phases (tracing, src/tracing/decision-trace.ts). Passed to decide() only
+ * for a traced request; absent otherwise, so an untraced decision pays a null check per phase.
+ */
+export interface PhaseObserver {
+  /** Runs the phases, so that work they start (store reads, JWKS fetches) can find this decision. */
+  within<T>(phases: () => Promise<T>): Promise<T>;
+  /** `phase` ran from `start` to `end` (performance.now() marks). */
+  phase(phase: Phase, start: number, end: number): void;
+}
+
 /** The outcome of one check, with everything needed to respond, count, audit and explain it. */
 export interface Decision {
   readonly id: string;

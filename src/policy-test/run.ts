@@ -2,6 +2,7 @@
 // pipeline with a given caller) and every expected field is compared with the decision.
 import type { RelationChecker } from '../policy/conditions/types.js';
 import type { Challenge } from '../policy/evaluate.js';
+import { AccessDecider } from '../access/access-decider.js';
 import { decideOffline, type OfflineDeps } from '../pipeline/offline.js';
 import { decisionLabel, type Decision } from '../pipeline/types.js';
 import type { Seed } from '../state/seed-file.js';
@@ -48,11 +49,10 @@ export async function runTestFile(file: PolicyTestFile, environment: TestEnviron
     const cases: CaseResult[] = [];
     for (const testCase of file.cases) {
       const now = testCase.now;
-      const decision = await decideOffline(
-        { ...environment.deps, store: state.store, relations: state.relations, ...(now !== undefined && { now: () => now }) },
-        testCase.request,
-        testCase.caller,
-      );
+      const clock = now !== undefined ? { now: () => now } : {};
+      const decision = testCase.access
+        ? await new AccessDecider({ policies: () => environment.deps.policies, store: state.store, relations: state.relations, ...clock }).decide(testCase.access)
+        : await decideOffline({ ...environment.deps, store: state.store, relations: state.relations, ...clock }, testCase.request!, testCase.caller);
       const mismatches = compare(testCase.expect, decision);
       cases.push({ case: testCase, passed: mismatches.length === 0, mismatches, decision });
     }

@@ -10,6 +10,13 @@
 //       caller: { subject: alice, claims: { amr: [pwd, otp] }, roles: [customer] }   # omit: anonymous
 //       now: "2026-11-23T10:00:00Z"
 //       expect: { decision: allow, rule: customers-browse }
+//     - name: owners update their todos             # an access question (AuthZEN) instead of a request
+//       access:
+//         subject: { type: user, id: alice, properties: { team: blue } }    # type: user when left out
+//         action: { name: can_update_todo }
+//         resource: { type: todo, id: "42", properties: { ownerID: alice@example.com } }
+//         context: { ip: 10.0.0.1 }
+//       expect: { decision: allow, rule: owner-updates }
 //
 // Beyond the schema, a file is checked against the loaded policies: a case must reach a policy
 // (unless it expects unknown_service) and an expected rule must exist in it, so a typo fails
@@ -21,6 +28,8 @@ import { normalizeHost } from '../pipeline/normalize.js';
 import type { OfflineCaller, OfflineRequest } from '../pipeline/offline.js';
 import { defaultIssuer, instantSchema, offlineCallerSchema, offlineRequestSchema } from '../pipeline/offline-schema.js';
 import type { RelationSchemaView } from '../policy/conditions/types.js';
+import type { AccessQuestion, JsonObject } from '../access/types.js';
+import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { seedFromData, seedSchema, type Seed } from '../state/seed-file.js';
@@ -61,14 +70,35 @@ export type Expectation = z.infer<typeof expectSchema>;
 export type ExpectField = keyof Expectation;
 export const EXPECT_FIELDS: readonly ExpectField[] = ['decision', 'status', 'reason', 'rule', 'permissions', 'challenge'];
 
-const caseSchema = z.strictObject({
-  name: z.string().min(1),
-  request: offlineRequestSchema,
-  /** Leave out for an anonymous caller. */
-  caller: offlineCallerSchema.optional(),
-  now: instantSchema.optional(),
-  expect: expectSchema,
+const jsonObject = z.record(z.string(), z.unknown()).transform((value) => value as JsonObject);
+
+/** An access question as an AuthZEN caller sends it (the subject is asserted, its roles come from the state). */
+const accessSchema = z.strictObject({
+  subject: z.strictObject({ type: z.string().min(1).default('user'), id: z.string().min(1), properties: jsonObject.optional() }),
+  action: z.strictObject({ name: z.string().min(1), properties: jsonObject.optional() }),
+  resource: z.strictObject({ type: z.string().min(1), id: z.string().min(1), properties: jsonObject.optional() }),
+  context: jsonObject.optional(),
 });
+
+const caseSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    request: offlineRequestSchema.optional(),
+    /** An access question instead of a request. */
+    access: accessSchema.optional(),
+    /** Leave out for an anonymous caller. Not for access questions: their subject is in `access`. */
+    caller: offlineCallerSchema.optional(),
+    now: instantSchema.optional(),
+    expect: expectSchema,
+  })
+  .superRefine((spec, ctx) => {
+    if ((spec.request === undefined) === (spec.access === undefined)) {
+      ctx.addIssue({ code: 'custom', path: spec.request === undefined ? [] : ['access'], message: 'a case has either request (an HTTP request) or access (an access question)' });
+    }
+    if (spec.access !== undefined && spec.caller !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['caller'], message: 'an access question names its subject in access.subject; its roles come from state' });
+    }
+  });
 
 export const testFileSchema = z.strictObject({
   description: z.string().optional(),
@@ -82,7 +112,10 @@ export interface PolicyTestCase {
   readonly name: string;
   /** Line of the case in the file. */
   readonly line: number;
-  readonly request: OfflineRequest;
+  /** The HTTP request decided (absent for an access question). */
+  readonly request?: OfflineRequest;
+  /** The access question decided instead of a request. */
+  readonly access?: AccessQuestion;
   readonly caller: OfflineCaller;
   /** Decision time in milliseconds; undefined for the clock. */
   readonly now?: number;
@@ -128,9 +161,17 @@ export function loadTestFile(file: string, context: TestFileContext, displayName
     const earlier = names.get(spec.name);
     if (earlier !== undefined) issues.push(source.issue('invalid_value', [...at, 'name'], `case name "${spec.name}" is also used by cases[${earlier}]`));
     names.set(spec.name, index);
-    const request: OfflineRequest = { ...spec.request, service: spec.request.service ?? data.service };
+    const now = spec.now ?? data.now;
+    const timing = { name: spec.name, line: source.locate(at).line, ...(now !== undefined && { now }), expect: spec.expect };
+    if (spec.access) {
+      const access = withDefaultService(spec.access, data.service);
+      issues.push(...checkAccessCase(source, at, access, spec.expect, policies));
+      return { ...timing, access, caller: {} };
+    }
+    const specRequest = spec.request!;
+    const request: OfflineRequest = { ...specRequest, service: specRequest.service ?? data.service };
     const policy = policies.route(request.service, normalizeHost(request.host ?? ''));
-    issues.push(...checkAgainstPolicy(source, at, request, spec.expect, policy, spec.request.service === undefined && data.service !== undefined));
+    issues.push(...checkAgainstPolicy(source, at, request, spec.expect, policy, specRequest.service === undefined && data.service !== undefined));
     let caller: OfflineCaller = {};
     if (spec.caller) {
       const { issuer } = spec.caller;
@@ -139,15 +180,7 @@ export function loadTestFile(file: string, context: TestFileContext, displayName
       }
       caller = { ...spec.caller, issuer: issuer ?? defaultIssuer(policy, issuers) };
     }
-    const now = spec.now ?? data.now;
-    return {
-      name: spec.name,
-      line: source.locate(at).line,
-      request,
-      caller,
-      ...(now !== undefined && { now }),
-      expect: spec.expect,
-    };
+    return { ...timing, request, caller };
   });
   if (issues.length > 0) {
     // In file order, and a bad default service once rather than once per case.
@@ -172,7 +205,7 @@ function checkAgainstPolicy(
     return [named && serviceFromFile ? source.issue('invalid_value', ['service'], message) : source.issue('invalid_value', [...at, 'request'], message)];
   }
   const issues: ConfigIssue[] = [];
-  if (typeof expected.rule === 'string' && !policy.rules.some((rule) => rule.id === expected.rule)) {
+  if (typeof expected.rule === 'string' && !hasRule(policy, expected.rule)) {
     issues.push(source.issue('invalid_value', [...at, 'expect', 'rule'], `policy "${policy.service}" has no rule "${expected.rule}"`));
   }
   if (expected.permissions && !policy.forward.permissionsHeader) {
@@ -181,6 +214,34 @@ function checkAgainstPolicy(
     );
   }
   return issues;
+}
+
+function hasRule(policy: CompiledPolicy, id: string): boolean {
+  return policy.rules.some((rule) => rule.id === id) || policy.accessRules.some((rule) => rule.id === id);
+}
+
+/** A route question without `resource.properties.service` asks about the file's service. */
+function withDefaultService(access: AccessQuestion, service: string | undefined): AccessQuestion {
+  const { resource } = access;
+  if (resource.type !== ROUTE_RESOURCE_TYPE || service === undefined || resource.properties?.service !== undefined) return access;
+  return { ...access, resource: { ...resource, properties: { ...resource.properties, service } } };
+}
+
+/** An access question must reach a policy (unless it expects it not to), and an expected rule must be there. */
+function checkAccessCase(source: YamlSource, at: readonly (string | number)[], access: AccessQuestion, expected: Expectation, policies: PolicySet): ConfigIssue[] {
+  const { resource } = access;
+  const route = resource.type === ROUTE_RESOURCE_TYPE;
+  const service = resource.properties?.service;
+  const policy = route ? (typeof service === 'string' ? policies.route(service, '') : undefined) : policies.routeResourceType(resource.type);
+  if (!policy) {
+    if (expected.reason === 'unknown_service' || expected.reason === 'unknown_resource_type') return [];
+    const message = route ? `no policy serves service ${JSON.stringify(service ?? null)} (name it in access.resource.properties.service)` : `no policy's access rules name resource type "${resource.type}"`;
+    return [source.issue('invalid_value', [...at, 'access', 'resource'], message)];
+  }
+  if (typeof expected.rule === 'string' && !hasRule(policy, expected.rule)) {
+    return [source.issue('invalid_value', [...at, 'expect', 'rule'], `policy "${policy.service}" has no rule "${expected.rule}"`)];
+  }
+  return [];
 }
 
 /** `source` with every issue's key path under `prefix` (the seed checks locate from the seed's root). */

@@ -10,11 +10,13 @@ import type { CompileContext, Condition, ConditionCategory, RelationSchemaView, 
 import { DEFAULT_STEP_UP } from './conditions/types.js';
 import type { ApiDescription } from '../registry/types.js';
 import { apiDocumentPath } from './api-reference.js';
-import { compileRuleMatch, indexApi, type ApiIndex } from './compile-routes.js';
+import { AccessRuleIndex } from './access-index.js';
+import { compileAccessMatch, compileAuthzenCallers, compileSubjectProperties, isAccessRule } from './compile-access.js';
+import { compileRuleMatch, indexApi, type ApiIndex, type RuleMatch } from './compile-routes.js';
 import type { PathTemplate } from './path-template.js';
 import { RuleIndex } from './rule-index.js';
 import type { PolicySpec, RuleSpec } from './schema.js';
-import type { CompiledPolicy, CompiledRule } from './types.js';
+import type { AccessMatch, CompiledPolicy, CompiledRule } from './types.js';
 import { OperationRouter } from '../registry/operation-router.js';
 
 export interface CompileOptions {
@@ -62,8 +64,15 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     issues.push(source.issue('credential_not_configured', ['forward', 'identityToken'], 'the identity token needs `internalToken:` (the signing key) in the settings file'));
   }
 
+  const issuerNames = new Set([...options.issuers, ...(options.credentials?.introspectionEndpoints ?? [])]);
+  const authzenCallers = compileAuthzenCallers(spec, source, issues, issuerNames);
+
   if (issues.length > 0) throw new ConfigError(issues);
   const operations = api && new OperationRouter(api.operations);
+  const httpRules = rules.filter((rule) => rule.access === undefined);
+  const accessRules = rules.filter((rule) => rule.access !== undefined);
+  const accessIndex = new AccessRuleIndex(accessRules);
+  const reads = mergeReads(rules.flatMap((rule) => rule.conditions));
   return {
     service: spec.service,
     hosts: spec.hosts.map(normalizeHost),
@@ -71,13 +80,19 @@ export function compilePolicy(spec: PolicySpec, source: YamlSource, options: Com
     mode: spec.mode,
     issuers,
     authentication,
-    rules,
+    rules: httpRules,
     // With the API's routing, rules bound to operations are candidates only for their operations.
-    index: new RuleIndex(rules, operations),
+    index: new RuleIndex(httpRules, operations),
+    accessRules,
+    accessIndex,
+    resourceTypes: accessIndex.resourceTypes,
+    readsDirectory: reads.directory === true,
+    subjectProperties: compileSubjectProperties(spec),
+    authzenCallers,
     forward: spec.forward,
     ...(spec.denyPage && { denyPage: spec.denyPage }),
     storeReads: { maxStaleMs: spec.store.onError === 'serve-stale' ? spec.store.maxStale : 0 },
-    recorded: mergeReads(rules.flatMap((rule) => rule.conditions)),
+    recorded: { claims: reads.claims, headers: reads.headers },
     api,
     operations,
   };
@@ -106,7 +121,9 @@ function compileRule(
 ): CompiledRule | undefined {
   const path = ['rules', index];
   const before = issues.length;
-  const match = compileRuleMatch(rule, path, source, issues, api);
+  const accessRule = isAccessRule(rule);
+  const access: AccessMatch | undefined = accessRule ? compileAccessMatch(rule, path, source, issues) : undefined;
+  const match: RuleMatch | undefined = accessRule ? (access && NO_HTTP_MATCH) : compileRuleMatch(rule, path, source, issues, api);
   // A rule whose operations or permissions did not resolve has no templates to check conditions against.
   if (!match) return undefined;
   const templates = match.paths ?? [];
@@ -115,7 +132,8 @@ function compileRule(
   rule.when.forEach((entry, whenIndex) => {
     const context: CompileContext = {
       issue: (code, rest, message) => issues.push(source.issue(code, [...path, 'when', whenIndex, ...rest], message)),
-      pathParams: boundEverywhere(templates, match.paths !== undefined),
+      pathParams: accessRule ? ACCESS_PARAMS : boundEverywhere(templates, match.paths !== undefined),
+      ruleKind: accessRule ? 'access' : 'http',
       stepUp: options.stepUp ?? DEFAULT_STEP_UP,
       relationSchema: options.relationSchema ?? NO_RELATIONS,
     };
@@ -123,11 +141,11 @@ function compileRule(
     if (condition) conditions.push(condition);
   });
 
-  if (rule.anonymous && rule.effect === 'deny') {
+  if (rule.anonymous && rule.effect === 'deny' && !accessRule) {
     issues.push(source.issue('invalid_value', [...path, 'anonymous'], 'anonymous applies to allow rules only; a deny rule applies to every caller'));
   }
   const callerCondition = conditions.find((condition) => condition.needsIdentity);
-  if (rule.anonymous && callerCondition) {
+  if (rule.anonymous && callerCondition && !accessRule) {
     issues.push(source.issue('rule_never_matches', [...path, 'anonymous'], `anonymous callers can never satisfy "${callerCondition.description}"`));
   }
   if (rule.dryRun && rule.effect !== 'deny') {
@@ -153,8 +171,15 @@ function compileRule(
     permission: match.permissions?.[0] ?? rule.permission ?? rule.id,
     grants: match.permissions ?? [rule.permission ?? rule.id],
     location: { file: source.file, line: source.locate(path).line },
+    ...(access && { access }),
   };
 }
+
+/** An access rule matches no HTTP request: no methods, paths or routes of its own. */
+const NO_HTTP_MATCH: RuleMatch = { methods: undefined, paths: undefined, routes: undefined, operations: undefined, permissions: undefined };
+
+/** An access rule binds the question's resource id as `{id}`. */
+const ACCESS_PARAMS: ReadonlySet<string> = new Set(['id']);
 
 /** Parameters that every template binds, so a condition can rely on them whichever one matched. */
 function boundEverywhere(templates: readonly PathTemplate[], hasPaths: boolean): ReadonlySet<string> {

@@ -9,10 +9,23 @@ import { includesTemplate } from './template-set.js';
 import type { ApiOperation } from '../registry/types.js';
 import type { CompiledPolicy, CompiledRule, Effect } from './types.js';
 
+/** An HTTP request: its method and normalized path segments. */
 export interface RequestFacts {
+  readonly kind?: 'http';
   readonly method: string;
   readonly segments: readonly string[];
 }
+
+/** An access question: an action on a typed resource (its id is bound as `{id}`). */
+export interface AccessRequestFacts {
+  readonly kind: 'access';
+  readonly action: string;
+  readonly resourceType: string;
+  readonly resourceId: string;
+}
+
+/** What a policy is asked: HTTP rules answer requests, access rules answer access questions. */
+export type QuestionFacts = RequestFacts | AccessRequestFacts;
 
 export type RuleOutcome = 'applied' | 'condition_failed' | 'needs_authentication' | 'insufficient_scope' | 'step_up';
 
@@ -51,19 +64,27 @@ export interface Evaluation {
 /** Everything conditions may look at except the path parameters, which each rule binds itself. */
 export type CallerContext = Omit<EvaluationContext, 'params'>;
 
-export async function evaluatePolicy(policy: CompiledPolicy, request: RequestFacts, caller: CallerContext): Promise<Evaluation> {
+/**
+ * Decides a request or an access question by the policy's rules: explicit (non-dry-run) deny
+ * rules win, then the first allow; otherwise the most helpful deny. One evaluator for both kinds:
+ * only the candidates and what a rule binds differ.
+ */
+export async function evaluatePolicy(policy: CompiledPolicy, question: QuestionFacts, caller: CallerContext): Promise<Evaluation> {
   const trace: RuleTrace[] = [];
   let allow: { rule: CompiledRule; params: Params } | undefined;
   let dryRunDeny: CompiledRule | undefined;
 
+  const access = question.kind === 'access' ? question : undefined;
+  const request = question.kind === 'access' ? undefined : question;
   // The operation the request is, resolved once and only if a rule bound to operations is a candidate.
   let operation: ApiOperation | null | undefined;
-  const operationOf = () => (operation === undefined ? (operation = policy.operations?.resolve(request.method, request.segments) ?? null) : operation);
+  const operationOf = (http: RequestFacts) => (operation === undefined ? (operation = policy.operations?.resolve(http.method, http.segments) ?? null) : operation);
+  const candidates = access ? policy.accessIndex.candidates(access.resourceType, access.action) : policy.index.candidates(request!.method, request!.segments);
 
-  for (const rule of policy.index.candidates(request.method, request.segments)) {
+  for (const rule of candidates) {
     // Once an allow is found only deny rules can change the answer.
     if (allow && rule.effect === 'allow') continue;
-    const params = rule.routes ? matchOperation(rule.routes, operationOf(), request.segments) : matchRequest(rule, request);
+    const params = access ? { id: access.resourceId } : rule.routes ? matchOperation(rule.routes, operationOf(request!), request!.segments) : matchRequest(rule, request!);
     if (!params) continue;
     const result = await applyRule(rule, { ...caller, params });
     trace.push({ id: rule.id, effect: rule.effect, ...result.trace, ...(rule.dryRun && { dryRun: true as const }) });

@@ -65,7 +65,8 @@ export function policyWarnings(policy: CompiledPolicy, spec: PolicySpec, source:
     warnings.push({ code, file: policy.file, ...source.locate(path), key: formatKeyPath(path), message });
   };
 
-  if (policy.rules.length === 0) {
+  // Access rules (match.actions/resources) answer access questions; a policy with only those still has rules.
+  if (policy.rules.length === 0 && policy.accessRules.length === 0) {
     const what = policy.mode === 'dry-run' ? 'would be denied (the service is in dry-run, so it is allowed and recorded)' : 'is denied';
     warn('service_without_rules', ['service'], `service "${policy.service}" has no rules: every request to it ${what}`);
   }

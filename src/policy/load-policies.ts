@@ -145,7 +145,20 @@ function crossFileIssues(policies: readonly CompiledPolicy[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const services = new Map<string, string>();
   const hosts = new Map<string, string>();
+  const resourceTypes = new Map<string, CompiledPolicy>();
   for (const policy of policies) {
+    for (const type of policy.resourceTypes) {
+      const owner = resourceTypes.get(type);
+      if (owner) {
+        const rule = policy.accessRules.find((candidate) => candidate.access?.resources.includes(type));
+        issues.push({
+          code: 'duplicate_resource_type',
+          file: policy.file,
+          ...(rule && { line: rule.location.line, key: `rules[${rule.index}].match.resources` }),
+          message: `resource type "${type}" is also named by the access rules of ${owner.file} (service "${owner.service}"): each resource type belongs to one policy`,
+        });
+      } else resourceTypes.set(type, policy);
+    }
     const other = services.get(policy.service);
     if (other) issues.push({ code: 'duplicate_service', file: policy.file, key: 'service', message: `service "${policy.service}" is also defined in ${other}` });
     services.set(policy.service, policy.file);

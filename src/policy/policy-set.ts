@@ -5,6 +5,8 @@ import type { CompiledPolicy } from './types.js';
 export class PolicySet {
   private readonly byService = new Map<string, CompiledPolicy>();
   private readonly byHost = new Map<string, CompiledPolicy>();
+  /** Resource type of access questions → the one policy whose access rules name it. */
+  private readonly byResourceType = new Map<string, CompiledPolicy>();
 
   constructor(
     readonly policies: readonly CompiledPolicy[],
@@ -14,6 +16,7 @@ export class PolicySet {
     for (const policy of policies) {
       this.byService.set(policy.service, policy);
       for (const host of policy.hosts) this.byHost.set(host, policy);
+      for (const type of policy.resourceTypes) this.byResourceType.set(type, policy);
     }
   }
 
@@ -21,6 +24,11 @@ export class PolicySet {
   route(service: string | undefined, host: string): CompiledPolicy | undefined {
     if (service !== undefined && service !== '') return this.byService.get(service);
     return this.byHost.get(host);
+  }
+
+  /** The policy that answers access questions about `type` (the loader makes each type belong to one policy). */
+  routeResourceType(type: string): CompiledPolicy | undefined {
+    return this.byResourceType.get(type);
   }
 
   has(service: string): boolean {

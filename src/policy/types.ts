@@ -6,6 +6,7 @@ import type { OperationRouter } from '../registry/operation-router.js';
 import type { ReadOptions } from '../state/store.js';
 import type { Condition } from './conditions/types.js';
 import type { PathTemplate } from './path-template.js';
+import type { AccessRuleIndex } from './access-index.js';
 import type { RuleIndex } from './rule-index.js';
 
 export type Effect = 'allow' | 'deny';
@@ -54,6 +55,36 @@ export interface CompiledRule {
    */
   readonly grants: readonly string[];
   readonly location: SourceLocation;
+  /**
+   * Rules written with `match.actions`/`match.resources` (access rules): what they match. Such a
+   * rule answers access questions only (they bind the resource id as `{id}`); it has no methods,
+   * paths or routes and is not among the policy's HTTP `rules`.
+   */
+  readonly access?: AccessMatch;
+}
+
+export interface AccessMatch {
+  /** Action names; undefined for any action. */
+  readonly actions: ReadonlySet<string> | undefined;
+  /** Resource types, in the order written. */
+  readonly resources: readonly string[];
+}
+
+/** Which properties an access question's caller may supply for its subject (policy `subjectProperties`). */
+export interface SubjectPropertySettings {
+  /** Used when the subject directory has no value of that name. */
+  readonly fromCaller: ReadonlySet<string>;
+  /** The caller's value wins over the directory's. */
+  readonly callerOverrides: ReadonlySet<string>;
+}
+
+/** One entry of `authzen.callers`: every field given must match the asking caller. */
+export interface AuthzenCallerPattern {
+  readonly subject?: string;
+  readonly issuer?: string;
+  /** An mTLS peer identity: exact, or a prefix ending in "/*". */
+  readonly principal?: { readonly text: string; test(principal: string): boolean };
+  readonly role?: string;
 }
 
 export interface ForwardSettings {
@@ -77,9 +108,22 @@ export interface CompiledPolicy {
   readonly issuers: readonly string[] | undefined;
   /** The credentials accepted, in order of precedence. */
   readonly authentication: AuthenticationConfig;
+  /** The HTTP rules (methods/paths, operations, permissions), in file order. Access rules are in `accessRules`. */
   readonly rules: readonly CompiledRule[];
   /** Finds the rules that can match a method and path without scanning them all. */
   readonly index: RuleIndex;
+  /** Rules written with `match.actions`/`match.resources`, in file order: they answer access questions only. */
+  readonly accessRules: readonly CompiledRule[];
+  /** Finds the access rules for a resource type and action. */
+  readonly accessIndex: AccessRuleIndex;
+  /** The resource types the access rules name: this policy answers access questions about them. */
+  readonly resourceTypes: readonly string[];
+  /** Some condition reads `subject.properties.*`: decisions read the subject directory (only then). */
+  readonly readsDirectory: boolean;
+  /** Which caller-sent subject properties an access question may use. */
+  readonly subjectProperties: SubjectPropertySettings;
+  /** `authzen.callers`: who may ask access questions about this service; empty: nobody. */
+  readonly authzenCallers: readonly AuthzenCallerPattern[];
   readonly forward: ForwardSettings;
   /** The policy's `denyPage:` as written (the settings file's fills in what it leaves unset). */
   readonly denyPage?: PolicyDenyPage;

@@ -1,11 +1,13 @@
 // The admin HTTP listener: /metrics (Prometheus, with keycard_ready), /healthz (the process is alive), /readyz
 // (policies and keys are loaded; otherwise 503 with the reasons; warnings, such as a broken
 // shadow policy set, shown either way), /.well-known/jwks.json (the public keys of keycard's
-// internal identity tokens). In cluster mode the primary serves it, with the workers' metrics
-// added up and their readiness.
+// internal identity tokens), and /explorer/ (the decision explorer, when enabled: it guards its
+// own routes). In cluster mode the primary serves it, with the workers' metrics added up and
+// their readiness.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
 import type { ListenAddress } from '../config/listen-address.js';
+import { isExplorerPath } from '../explorer/http.js';
 import { listenOn } from './listen.js';
 import { withReadinessMetric } from './readiness-metric.js';
 
@@ -31,6 +33,8 @@ export interface AdminServerOptions {
   readonly liveness?: () => Readiness;
   /** /.well-known/jwks.json: the internal token's public keys; 404 without them (no `internalToken`). */
   readonly jwks?: () => JSONWebKeySet | undefined;
+  /** /explorer and below: the decision explorer (settings `explorer.enabled`); 404 without it. */
+  readonly explorer?: { handle(request: IncomingMessage, response: ServerResponse): Promise<void> };
 }
 
 /** Services cache the key set this long; a token with an unknown kid makes them fetch it again. */
@@ -61,7 +65,9 @@ export class AdminServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0]!;
+    // The explorer answers its own methods (its try form is a POST) and checks who asks.
+    if (this.options.explorer && isExplorerPath(path)) return this.options.explorer.handle(request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'method not allowed\n');
     switch (path) {
       case '/metrics': {

@@ -13,6 +13,8 @@ import { keycardAuthorizationService, type KeycardCheckResponse } from '../proto
 import { checkRequestToInput, type CheckRequestView } from '../protocol/check-request.js';
 import { decisionToCheckResponse } from '../protocol/check-response.js';
 import { setConnectionWindow, setStreamWindow } from './http2-tuning.js';
+import type { DecisionTrace } from '../tracing/decision-trace.js';
+import { arrivalMark, type Tracing } from '../tracing/tracer.js';
 
 export const AUTHORIZATION_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
 
@@ -21,6 +23,8 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   readonly pipeline: Pipeline;
   readonly logger: Logger;
+  /** Settings `tracing`; undefined when off. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -115,13 +119,19 @@ export class GrpcServer {
   }
 
   private readonly check = (call: ServerUnaryCall<CheckRequestView, KeycardCheckResponse>, callback: sendUnaryData<KeycardCheckResponse>) => {
+    const { tracing } = this.options;
+    const receivedAt = arrivalMark(tracing);
+    let trace: DecisionTrace | undefined;
     const fail = (error: unknown) => {
       this.options.logger.error({ err: error }, 'check failed outside the pipeline; denying');
       callback(null, INTERNAL_ERROR_RESPONSE);
+      trace?.end({ error });
     };
     try {
       const input = checkRequestToInput(call.request);
-      this.options.pipeline.decide(input).then((decision) => {
+      trace = tracing?.begin(input, { transport: 'grpc', metadata: call.metadata }, receivedAt);
+      this.options.pipeline.decide(input, trace).then((decision) => {
+        trace?.responding(decision);
         let response: KeycardCheckResponse;
         try {
           response = decisionToCheckResponse(decision, input.headers);
@@ -129,6 +139,7 @@ export class GrpcServer {
           return fail(error);
         }
         callback(null, response);
+        trace?.end();
       }, fail);
     } catch (error) {
       fail(error);

@@ -6,11 +6,15 @@ import { listenOn } from './listen.js';
 import type { Logger } from '../log/logger.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { decisionToHttpAnswer, subRequestToInput } from '../protocol/http-check.js';
+import type { DecisionTrace } from '../tracing/decision-trace.js';
+import { arrivalMark, type Tracing } from '../tracing/tracer.js';
 
 export interface HttpCheckServerOptions {
   readonly listen: ListenAddress;
   readonly pipeline: Pipeline;
   readonly logger: Logger;
+  /** Settings `tracing`; undefined when off. */
+  readonly tracing?: Tracing;
 }
 
 const FAILURE_BODY = JSON.stringify({ error: 'forbidden', reason: 'internal_error', message: 'the request could not be authorized' });
@@ -38,6 +42,9 @@ export class HttpCheckServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     request.resume(); // drain any body
+    const { tracing } = this.options;
+    const receivedAt = arrivalMark(tracing);
+    let trace: DecisionTrace | undefined;
     try {
       const input = subRequestToInput({
         method: request.method ?? 'GET',
@@ -45,14 +52,18 @@ export class HttpCheckServer {
         headers: request.headers,
         remoteAddress: request.socket.remoteAddress,
       });
-      const decision = await this.options.pipeline.decide(input);
+      trace = tracing?.begin(input, { transport: 'http' }, receivedAt);
+      const decision = await this.options.pipeline.decide(input, trace);
+      trace?.responding(decision);
       const answer = decisionToHttpAnswer(decision, input.headers);
       response.writeHead(answer.status, answer.headers);
       response.end(answer.body);
+      trace?.end({ httpStatus: answer.status });
     } catch (error) {
       this.options.logger.error({ err: error }, 'http check failed outside the pipeline; denying');
       if (!response.headersSent) response.writeHead(403, { 'content-type': 'application/json' });
       response.end(FAILURE_BODY);
+      trace?.end({ httpStatus: 403, error });
     }
   }
 }

@@ -1,8 +1,7 @@
 // Binding the HTTP listeners (admin, HTTP check) to a TCP address or a Unix domain socket.
 import cluster from 'node:cluster';
 import { lstatSync, unlinkSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { ListenAddress } from '../config/listen-address.js';
 
 /** Listens and resolves with the bound port (0 for a Unix socket). */

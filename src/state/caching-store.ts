@@ -1,23 +1,25 @@
 // A StateStore in front of a shared (remote) store: the common read costs no round trip, and no
 // cached answer survives the change that outdates it.
 //
-// Five bounded LRU caches (read-cache.ts) hold the answers of rolesFor (per subject and service),
-// subjectsOf (per object#relation), revocationFor (per token: subject, jti, sid and iat), apiKey
-// and session (per id), "none" answers included: "not revoked" is the common case, and an unknown
+// Six bounded LRU caches (read-cache.ts) hold the answers of rolesFor (per subject and service),
+// subjectsOf (per object#relation), revocationFor (per token: subject, jti, sid and iat), apiKey,
+// session and subjectProperties (per id), "none" answers included: "not revoked" is the common case, and an unknown
 // API key id should not cost a round trip each time it is tried. Each answer is fresh for `ttlMs`,
 // a bound on staleness even if change messages were lost.
 //
 // The backing store's change feed invalidates: roles → every answer for that subject (all
 // services); tuples → that object#relation; revocation → every token answer with that jti, sid or
 // subject; apiKey / session → that id (so a deleted key or session is refused by every replica at
-// once); flush → everything. A read in flight when its key is invalidated never enters the cache,
-// and later callers do not join it. Every change is then passed on to this store's listeners.
+// once); subject → that subject's directory record; flush → everything. A read in flight when
+// its key is invalidated never enters the cache, and later callers do not join it. Every change is then passed on to this store's listeners.
 //
 // While the backing store reports itself unhealthy (e.g. its change feed is down, so changes may be
 // missed), cached answers are not used as fresh: every read goes to the backing store. When a read
 // fails, a caller that allows it (ReadOptions.maxStaleMs) gets a cached answer at most that old;
 // everyone else gets the error (the pipeline's 503 store_unavailable).
+import type { JsonObject } from '../access/types.js';
 import { ReadCache } from './read-cache.js';
+import type { SubjectListOptions, SubjectPage } from './subject-records.js';
 import { NO_OBSERVER, type StoreObserver } from './store-observer.js';
 import {
   revocationApplies,
@@ -35,7 +37,7 @@ import {
 } from './store.js';
 
 export interface CacheSettings {
-  /** Answers held per cache (roles, tuples, revocations, API keys, sessions each). */
+  /** Answers held per cache (roles, tuples, revocations, API keys, sessions, subjects each). */
   readonly maxEntries: number;
   /** How long an answer is used without asking the backing store (ms). */
   readonly ttl: number;
@@ -55,6 +57,7 @@ export class CachingStore implements StateStore {
   private readonly revocations: ReadCache<Revocation | undefined>;
   private readonly apiKeys: ReadCache<ApiKeyRecord | undefined>;
   private readonly sessions: ReadCache<SessionRecord | undefined>;
+  private readonly subjects: ReadCache<JsonObject | undefined>;
   private readonly listeners: ((change: StateChange) => void)[] = [];
   private readonly observer: StoreObserver;
   private readonly now: () => number;
@@ -78,6 +81,7 @@ export class CachingStore implements StateStore {
     this.revocations = new ReadCache('revocationFor', cacheOptions);
     this.apiKeys = new ReadCache('apiKey', cacheOptions);
     this.sessions = new ReadCache('session', cacheOptions);
+    this.subjects = new ReadCache('subjectProperties', cacheOptions);
     inner.onChange((change) => this.changed(change));
   }
 
@@ -111,6 +115,10 @@ export class CachingStore implements StateStore {
 
   session(id: string, options?: ReadOptions): Promise<SessionRecord | undefined> {
     return this.sessions.read(id, [id], () => this.inner.session(id), options);
+  }
+
+  subjectProperties(id: string, options?: ReadOptions): Promise<JsonObject | undefined> {
+    return this.subjects.read(id, [id], () => this.inner.subjectProperties(id), options);
   }
 
   // Writes go to the backing store. Its change feed invalidates every replica's cache; this one is
@@ -177,6 +185,18 @@ export class CachingStore implements StateStore {
     return this.inner.listSessions(subject);
   }
 
+  putSubject(id: string, properties: JsonObject): Promise<void> {
+    return this.write({ kind: 'subject', id }, () => this.inner.putSubject(id, properties));
+  }
+
+  deleteSubject(id: string): Promise<boolean> {
+    return this.write({ kind: 'subject', id }, () => this.inner.deleteSubject(id));
+  }
+
+  listSubjects(options?: SubjectListOptions): Promise<SubjectPage> {
+    return this.inner.listSubjects(options);
+  }
+
   onChange(listener: (change: StateChange) => void): void {
     this.listeners.push(listener);
   }
@@ -191,8 +211,15 @@ export class CachingStore implements StateStore {
   }
 
   /** Cached answers per cache, for tests and diagnostics. */
-  get sizes(): { readonly roles: number; readonly tuples: number; readonly revocations: number; readonly apiKeys: number; readonly sessions: number } {
-    return { roles: this.roles.size, tuples: this.tuples.size, revocations: this.revocations.size, apiKeys: this.apiKeys.size, sessions: this.sessions.size };
+  get sizes(): { readonly roles: number; readonly tuples: number; readonly revocations: number; readonly apiKeys: number; readonly sessions: number; readonly subjects: number } {
+    return {
+      roles: this.roles.size,
+      tuples: this.tuples.size,
+      revocations: this.revocations.size,
+      apiKeys: this.apiKeys.size,
+      sessions: this.sessions.size,
+      subjects: this.subjects.size,
+    };
   }
 
   private async write<T>(change: StateChange, work: () => Promise<T>): Promise<T> {
@@ -228,12 +255,15 @@ export class CachingStore implements StateStore {
         return this.apiKeys.invalidate(change.id);
       case 'session':
         return this.sessions.invalidate(change.id);
+      case 'subject':
+        return this.subjects.invalidate(change.id);
       case 'flush':
         this.roles.clear();
         this.tuples.clear();
         this.revocations.clear();
         this.apiKeys.clear();
         this.sessions.clear();
+        this.subjects.clear();
         return;
     }
   }

@@ -31,5 +31,5 @@ export function createServingStore(settings: StoreSettings, relations?: Relation
 
 /** A memory store holding exactly `seed` (also used by `keycard test` for a file's `state:`). */
 export function storeFromSeed(seed: Seed): StateStore {
-  return new MemoryStore(seed.roleBindings, seed.tuples);
+  return new MemoryStore(seed.roleBindings, seed.tuples, Date.now, seed.subjects);
 }

@@ -16,6 +16,8 @@ import {
   type TokenFacts,
   type TupleFilter,
 } from './store.js';
+import type { JsonObject } from '../access/types.js';
+import { checkSubjectRecord, frozenProperties, subjectPageSize, type SubjectListOptions, type SubjectPage, type SubjectRecord } from './subject-records.js';
 import { tupleProblem } from './tuple.js';
 
 const GLOBAL = '';
@@ -31,13 +33,16 @@ export class MemoryStore implements StateStore {
   private readonly revocations = new Map<Revocation['kind'], Map<string, Revocation>>([['token', new Map()], ['subject', new Map()], ['session', new Map()]]);
   private readonly apiKeys = new Map<string, ApiKeyRecord>();
   private readonly sessions = new Map<string, SessionRecord>();
+  /** The subject directory: id → frozen properties. */
+  private readonly subjects = new Map<string, JsonObject>();
   private readonly listeners: ((change: StateChange) => void)[] = [];
   private readonly now: () => number;
 
-  constructor(bindings: readonly RoleBinding[] = [], tuples: readonly RelationTuple[] = [], now: () => number = Date.now) {
+  constructor(bindings: readonly RoleBinding[] = [], tuples: readonly RelationTuple[] = [], now: () => number = Date.now, subjects: readonly SubjectRecord[] = []) {
     this.now = now;
     for (const binding of bindings) this.addBinding(binding);
     for (const tuple of tuples) this.insertTuple(tuple);
+    for (const { id, properties } of subjects) this.setSubject(id, properties);
   }
 
   async rolesFor(subject: string, service: string): Promise<ReadonlySet<string>> {
@@ -183,6 +188,30 @@ export class MemoryStore implements StateStore {
     return this.listLive(this.sessions, subject);
   }
 
+  async subjectProperties(id: string): Promise<JsonObject | undefined> {
+    return this.subjects.get(id);
+  }
+
+  async putSubject(id: string, properties: JsonObject): Promise<void> {
+    this.setSubject(id, properties);
+    this.emit({ kind: 'subject', id });
+  }
+
+  async deleteSubject(id: string): Promise<boolean> {
+    const existed = this.subjects.delete(id);
+    if (existed) this.emit({ kind: 'subject', id });
+    return existed;
+  }
+
+  async listSubjects(options: SubjectListOptions = {}): Promise<SubjectPage> {
+    const limit = subjectPageSize(options.limit);
+    const { cursor } = options;
+    const ids = [...this.subjects.keys()].filter((id) => cursor === undefined || id > cursor).sort();
+    const page = ids.slice(0, limit);
+    const subjects = page.map((id) => ({ id, properties: this.subjects.get(id)! }));
+    return ids.length > limit ? { subjects, next: page[page.length - 1]! } : { subjects };
+  }
+
   onChange(listener: (change: StateChange) => void): void {
     this.listeners.push(listener);
   }
@@ -212,6 +241,11 @@ export class MemoryStore implements StateStore {
 
   private emit(change: StateChange): void {
     for (const listener of this.listeners) listener(change);
+  }
+
+  private setSubject(id: string, properties: JsonObject): void {
+    checkSubjectRecord(id, properties);
+    this.subjects.set(id, frozenProperties(properties));
   }
 
   private insertTuple(tuple: RelationTuple): void {

@@ -2,8 +2,8 @@
 // fixed set, so the series stay bounded whatever subjects, objects or tokens are read.
 import type { StateChange } from './store.js';
 
-/** The live-state reads the pipeline makes (apiKey and session: in the identity phase). */
-export type StoreReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor' | 'apiKey' | 'session';
+/** The live-state reads the pipeline makes (apiKey and session: in the identity phase; subjectProperties: for conditions on the subject directory). */
+export type StoreReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor' | 'apiKey' | 'session' | 'subjectProperties';
 
 /**
  * How one read was answered: `ok` (from the cache or the backing store), `stale` (the backing

@@ -1,6 +1,8 @@
 // Live authorization state. Everything that must change without a policy release (role
-// bindings, relation tuples, revocations, API keys and sessions) is read through this interface,
-// so the embedded memory store and a shared Redis store are interchangeable.
+// bindings, relation tuples, revocations, API keys, sessions and the subject directory) is read
+// through this interface, so the embedded memory store and a shared Redis store are interchangeable.
+import type { JsonObject } from '../access/types.js';
+import type { SubjectListOptions, SubjectPage } from './subject-records.js';
 
 export interface RoleBinding {
   readonly subject: string;
@@ -115,6 +117,8 @@ export type StateChange =
   | { readonly kind: 'apiKey'; readonly id: string }
   /** A session was created, touched or deleted. */
   | { readonly kind: 'session'; readonly id: string }
+  /** A subject directory record was set or deleted. */
+  | { readonly kind: 'subject'; readonly id: string }
   /** Anything may have changed (e.g. the change feed reconnected after missing messages). */
   | { readonly kind: 'flush' };
 
@@ -170,6 +174,14 @@ export interface StateStore {
   deleteSession(id: string): Promise<boolean>;
   /** Sessions (of `subject`, if given) the store still holds, sorted by subject, createdAt and id. */
   listSessions(subject?: string): Promise<readonly SessionRecord[]>;
+  /** The subject directory's properties of `id` (e.g. email, department), or undefined when it has no record. */
+  subjectProperties(id: string, options?: ReadOptions): Promise<JsonObject | undefined>;
+  /** Stores a subject's properties, replacing its record. Throws TypeError on a malformed or oversized record (subject-records.ts). */
+  putSubject(id: string, properties: JsonObject): Promise<void>;
+  /** Deletes a subject's record; false when there was none. */
+  deleteSubject(id: string): Promise<boolean>;
+  /** One page of subject records in id order; pass `next` back as `cursor` for the following page. */
+  listSubjects(options?: SubjectListOptions): Promise<SubjectPage>;
   /** Every change this store or another replica makes, as it happens (memory: this process only). */
   onChange(listener: (change: StateChange) => void): void;
   health(): StoreHealth;

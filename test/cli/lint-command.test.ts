@@ -39,7 +39,7 @@ describe('keycard lint', () => {
   it('passes the examples that `make run` uses without warnings', async () => {
     const result = await capture(async () => lintCommand(['--config', fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))]));
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^ok: 2 policies, \d+ rules \(version [0-9a-f]{12}\); 0 warnings$/);
+    expect(result.stdout).toMatch(/^ok: 3 policies, \d+ rules \(version [0-9a-f]{12}\); 0 warnings$/);
   });
 
   it('prints each warning with file:line:column, code and key, then a summary; exits 0', async () => {

@@ -247,7 +247,7 @@ describe('negative fixtures (test/fixtures/envoy/invalid)', () => {
 
 describe('the validator', () => {
   it('reads the services keycard has policies for from examples/policies', () => {
-    expect([...policyServices()].sort()).toEqual(['catalog', 'orders']);
+    expect([...policyServices()].sort()).toEqual(['catalog', 'orders', 'todos']);
   });
 
   it('takes the list of known services as an option', () => {

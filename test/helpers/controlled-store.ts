@@ -2,7 +2,9 @@
 // and the test controls what a network would do. Reads can be held (the value is read at once,
 // as a server would, but the answer is delivered only on release), made to fail, or counted; the
 // change feed can be muted (messages lost) or fed by hand; health can be set.
+import type { JsonObject } from '../../src/access/types.js';
 import { MemoryStore } from '../../src/state/memory-store.js';
+import type { SubjectListOptions, SubjectPage } from '../../src/state/subject-records.js';
 import type {
   ApiKeyRecord,
   ReadOptions,
@@ -17,12 +19,12 @@ import type {
   TupleFilter,
 } from '../../src/state/store.js';
 
-type ReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor' | 'apiKey' | 'session';
+type ReadOp = 'rolesFor' | 'subjectsOf' | 'revocationFor' | 'apiKey' | 'session' | 'subjectProperties';
 
 export class ControlledStore implements StateStore {
   readonly kind = 'remote';
   /** Reads that reached this store, per op. */
-  readonly calls: Record<ReadOp, number> = { rolesFor: 0, subjectsOf: 0, revocationFor: 0, apiKey: 0, session: 0 };
+  readonly calls: Record<ReadOp, number> = { rolesFor: 0, subjectsOf: 0, revocationFor: 0, apiKey: 0, session: 0, subjectProperties: 0 };
   /** When set, every read rejects with it. */
   failure: Error | undefined;
   /** When set, every write is made and then rejects with it (as a write whose answer was lost). */
@@ -136,6 +138,22 @@ export class ControlledStore implements StateStore {
 
   listSessions(subject?: string): Promise<readonly SessionRecord[]> {
     return this.data.listSessions(subject);
+  }
+
+  subjectProperties(id: string, options?: ReadOptions): Promise<JsonObject | undefined> {
+    return this.read('subjectProperties', options, () => this.data.subjectProperties(id));
+  }
+
+  putSubject(id: string, properties: JsonObject): Promise<void> {
+    return this.written(this.data.putSubject(id, properties));
+  }
+
+  deleteSubject(id: string): Promise<boolean> {
+    return this.written(this.data.deleteSubject(id));
+  }
+
+  listSubjects(options?: SubjectListOptions): Promise<SubjectPage> {
+    return this.data.listSubjects(options);
   }
 
   onChange(listener: (change: StateChange) => void): void {

@@ -57,7 +57,7 @@ describe('valid policies', () => {
     const relationSchema = RelationSchema.fromSettings(loadSettings(fileURLToPath(new URL('../../examples/keycard.yaml', import.meta.url))).relations);
     // The orders policy names its OpenAPI document (api.openapi): the asynchronous loader reads it.
     const set = await loadPolicySet(examples, { issuers: new Set(['corp-idp']), relationSchema });
-    expect(set.policies.map((policy) => policy.service).sort()).toEqual(['catalog', 'orders']);
+    expect(set.policies.map((policy) => policy.service).sort()).toEqual(['catalog', 'orders', 'todos']);
   });
 
   it('reports problems of several files together, and cross-file conflicts', () => {

@@ -89,8 +89,8 @@ describe('CachingStore reads', () => {
       expect(await store.subjectsOf('order:1', 'owner')).toEqual([]);
       expect(await store.revocationFor(token('nobody', { jti: 'j1' }))).toBeUndefined();
     }
-    expect(inner.calls).toEqual({ rolesFor: 1, subjectsOf: 1, revocationFor: 1, apiKey: 0, session: 0 });
-    expect(store.sizes).toEqual({ roles: 1, tuples: 1, revocations: 1, apiKeys: 0, sessions: 0 });
+    expect(inner.calls).toEqual({ rolesFor: 1, subjectsOf: 1, revocationFor: 1, apiKey: 0, session: 0, subjectProperties: 0 });
+    expect(store.sizes).toEqual({ roles: 1, tuples: 1, revocations: 1, apiKeys: 0, sessions: 0, subjects: 0 });
   });
 
   it('does not hand the backing store the read options: staleness is decided here', async () => {
@@ -283,6 +283,22 @@ describe('CachingStore invalidation', () => {
     expect(observer.count('invalidation:revocation')).toBe(3);
   });
 
+  it('subject: drops that subject\'s directory record only', async () => {
+    const { inner, store } = setup();
+    await inner.data.putSubject('alice', { email: 'a@example.com' });
+    await inner.data.putSubject('bob', { email: 'b@example.com' });
+    inner.muted = true;
+    expect(await store.subjectProperties('alice')).toEqual({ email: 'a@example.com' });
+    expect(await store.subjectProperties('bob')).toEqual({ email: 'b@example.com' });
+    await inner.data.putSubject('alice', { email: 'new@example.com' });
+    // Unheard, the cached answer stands (until its ttl).
+    expect(await store.subjectProperties('alice')).toEqual({ email: 'a@example.com' });
+    inner.publish({ kind: 'subject', id: 'alice' });
+    expect(await store.subjectProperties('alice')).toEqual({ email: 'new@example.com' });
+    expect(await store.subjectProperties('bob')).toEqual({ email: 'b@example.com' });
+    expect(inner.calls.subjectProperties).toBe(3);
+  });
+
   it('flush: drops everything', async () => {
     const { inner, store, observer } = setup([{ subject: 'alice', role: 'customer' }], {}, ['order:1#owner@user:alice']);
     await roles(store, 'alice');
@@ -290,14 +306,17 @@ describe('CachingStore invalidation', () => {
     await store.revocationFor(token('alice'));
     await store.apiKey('k1');
     await store.session('s1');
+    await store.subjectProperties('alice');
+    expect(store.sizes.subjects).toBe(1);
     inner.publish({ kind: 'flush' });
-    expect(store.sizes).toEqual({ roles: 0, tuples: 0, revocations: 0, apiKeys: 0, sessions: 0 });
+    expect(store.sizes).toEqual({ roles: 0, tuples: 0, revocations: 0, apiKeys: 0, sessions: 0, subjects: 0 });
     await roles(store, 'alice');
     await store.subjectsOf('order:1', 'owner');
     await store.revocationFor(token('alice'));
     await store.apiKey('k1');
     await store.session('s1');
-    expect(inner.calls).toEqual({ rolesFor: 2, subjectsOf: 2, revocationFor: 2, apiKey: 2, session: 2 });
+    await store.subjectProperties('alice');
+    expect(inner.calls).toEqual({ rolesFor: 2, subjectsOf: 2, revocationFor: 2, apiKey: 2, session: 2, subjectProperties: 2 });
     expect(observer.count('invalidation:flush')).toBe(1);
   });
 

@@ -2,8 +2,10 @@
 // that flushes after it reconnects, failing fast (and recovering) when Redis is down or hung,
 // clear errors, revocations that expire in Redis, seeding once, and no secret in any message.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CachingStore } from '../../src/state/caching-store.js';
 import { createStore } from '../../src/state/create-store.js';
 import { RedisStore } from '../../src/state/redis/redis-store.js';
+import { seedDigest } from '../../src/state/redis/seed.js';
 import type { StateChange } from '../../src/state/store.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { ChangeRecorder, eventually, openRedisStore, redisSettings, uniquePrefix } from '../helpers/redis-store.js';
@@ -85,6 +87,32 @@ describe('RedisStore replicas', () => {
     expect(own('a', heardByA.seen)).toEqual(['a:roles', 'a:tuples', 'a:revocation', 'a:roles']);
     await eventually(() => heardByB.seen.filter(notFlush).length === 4, 2000, 'b hearing its marker');
     expect(own('b', heardByB.seen)).toEqual(['b:roles', 'b:tuples', 'b:revocation', 'b:roles']);
+  });
+
+  it('share the subject directory: a replica\'s cached properties drop when another replica changes them', async () => {
+    const keyPrefix = uniquePrefix();
+    const a = await open(server, { keyPrefix });
+    const b = new CachingStore(await open(server, { keyPrefix }), { ttl: 60_000 });
+    await eventually(() => b.health().healthy, 5000, 'the change feed is subscribed');
+    const heardByB = new ChangeRecorder(b);
+    const created = heardByB.next((change) => change.kind === 'subject');
+    await a.putSubject('alice', { email: 'alice@example.com' });
+    await created;
+    expect(await b.subjectProperties('alice')).toEqual({ email: 'alice@example.com' });
+    // Cached now: read again without asking Redis.
+    expect(b.sizes.subjects).toBe(1);
+
+    const changed = heardByB.next((change) => change.kind === 'subject');
+    await a.putSubject('alice', { email: 'alice@new.example.com' });
+    expect(await changed).toEqual({ kind: 'subject', id: 'alice' });
+    expect(await b.subjectProperties('alice')).toEqual({ email: 'alice@new.example.com' });
+
+    const deleted = heardByB.next((change) => change.kind === 'subject');
+    expect(await a.deleteSubject('alice')).toBe(true);
+    await deleted;
+    expect(await b.subjectProperties('alice')).toBeUndefined();
+    expect((await b.listSubjects()).subjects).toEqual([]);
+    await b.close();
   });
 
   it('do not hear a store on another key prefix', async () => {
@@ -270,6 +298,17 @@ describe('RedisStore seeding', () => {
     expect(await third.whenSeeded()).toMatchObject({ applied: false, sameSeed: false });
     expect(await third.listRoleBindings('zoe')).toEqual([]);
     expect(warnings.join('\n')).toContain('the seed file differs');
+  });
+
+  it('seeds subject records too; a seed without subjects keeps the digest it always had', async () => {
+    const keyPrefix = uniquePrefix();
+    const withSubjects = { ...seed, subjects: [{ id: 'alice', properties: { email: 'alice@example.com' } }] };
+    const store = await open(server, { keyPrefix }, { seed: withSubjects });
+    expect(await store.whenSeeded()).toMatchObject({ applied: true });
+    expect(await store.subjectProperties('alice')).toEqual({ email: 'alice@example.com' });
+    expect((await store.listSubjects()).subjects).toEqual([{ id: 'alice', properties: { email: 'alice@example.com' } }]);
+    expect(seedDigest(seed)).toBe(seedDigest({ ...seed, subjects: [] }));
+    expect(seedDigest(seed)).not.toBe(seedDigest(withSubjects));
   });
 
   it('seeds once when replicas start together', async () => {

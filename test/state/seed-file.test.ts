@@ -79,3 +79,33 @@ tuples:
     expect(await store.subjectsOf('order:42', 'owner')).toEqual(['user:alice']);
   });
 });
+
+describe('seed file subjects', () => {
+  it('loads subject records into the store\'s directory', async () => {
+    const seed = loadSeedFile(seedFile(`
+subjects:
+  - { id: alice, properties: { email: alice@example.com, level: 3, teams: [a, b] } }
+  - { id: bob, properties: {} }
+`));
+    expect(seed.subjects).toEqual([
+      { id: 'alice', properties: { email: 'alice@example.com', level: 3, teams: ['a', 'b'] } },
+      { id: 'bob', properties: {} },
+    ]);
+    const store = createStore({ type: 'memory', seedFile: workspace!.dir + '/seed.yaml' } as never);
+    expect(await store.subjectProperties('alice')).toMatchObject({ level: 3 });
+  });
+
+  it('reports a malformed id, a listed-twice subject and an oversized record at their line', () => {
+    expect(seedError(`
+subjects:
+  - { id: "two words", properties: {} }
+  - { id: bob, properties: { big: "${'x'.repeat(66_000)}" } }
+  - { id: carol, properties: {} }
+  - { id: carol, properties: {} }
+`)).toEqual([
+      expect.stringMatching(/^seed\.yaml:3:\d+ \[invalid_value\] subjects\[0\]\.id: a subject id is 1 to 256 characters/),
+      expect.stringMatching(/^seed\.yaml:4:\d+ \[invalid_value\] subjects\[1\]\.properties: \d+ bytes of JSON, more than 65536/),
+      expect.stringMatching(/^seed\.yaml:6:\d+ \[invalid_value\] subjects\[3\]\.id: subject "carol" is listed twice/),
+    ]);
+  });
+});

@@ -435,6 +435,75 @@ export function storeContract(name: string, create: ContractStoreFactory): void 
       });
     });
 
+    describe('subject directory', () => {
+      const alice = { email: 'alice@example.com', name: 'Alice', tags: ['a', 'b'], level: 3, manager: null, address: { city: 'Berlin' } };
+
+      it('stores a record and reads it back; an unknown subject has none', async () => {
+        const store = await open();
+        await store.putSubject('alice', alice);
+        expect(await store.subjectProperties('alice')).toEqual(alice);
+        expect(await store.subjectProperties('bob')).toBeUndefined();
+        await store.putSubject('user@example.com', {});
+        expect(await store.subjectProperties('user@example.com')).toEqual({});
+      });
+
+      it('replaces a record set again (no merge), and deletes it: true once, then false', async () => {
+        const store = await open();
+        await store.putSubject('alice', alice);
+        await store.putSubject('alice', { email: 'new@example.com' });
+        expect(await store.subjectProperties('alice')).toEqual({ email: 'new@example.com' });
+        expect(await store.deleteSubject('alice')).toBe(true);
+        expect(await store.deleteSubject('alice')).toBe(false);
+        expect(await store.subjectProperties('alice')).toBeUndefined();
+        expect((await store.listSubjects()).subjects).toEqual([]);
+      });
+
+      it('lists records in id order, a page at a time, the cursor continuing after the last', async () => {
+        const store = await open();
+        for (const id of ['dan', 'alice', 'carol', 'bob', 'erin']) await store.putSubject(id, { n: id });
+        const first = await store.listSubjects({ limit: 2 });
+        expect(first.subjects.map((record) => record.id)).toEqual(['alice', 'bob']);
+        expect(first.subjects[0]).toEqual({ id: 'alice', properties: { n: 'alice' } });
+        const second = await store.listSubjects({ limit: 2, cursor: first.next! });
+        expect(second.subjects.map((record) => record.id)).toEqual(['carol', 'dan']);
+        const third = await store.listSubjects({ limit: 2, cursor: second.next! });
+        expect(third).toEqual({ subjects: [{ id: 'erin', properties: { n: 'erin' } }] });
+        expect((await store.listSubjects()).subjects).toHaveLength(5);
+        // A page that ends exactly at the last record has no next.
+        expect((await store.listSubjects({ limit: 5 })).next).toBeUndefined();
+        await expect(store.listSubjects({ limit: 0 })).rejects.toThrow(/limit/);
+        await expect(store.listSubjects({ limit: 1001 })).rejects.toThrow(/limit/);
+      });
+
+      it('refuses malformed and oversized records and stores nothing', async () => {
+        const store = await open();
+        await expect(store.putSubject('two words', {})).rejects.toThrow(/subject id/);
+        await expect(store.putSubject('', {})).rejects.toThrow(/subject id/);
+        await expect(store.putSubject('x', [] as never)).rejects.toThrow(/JSON object/);
+        await expect(store.putSubject('x', { n: Number.NaN })).rejects.toThrow(/finite/);
+        await expect(store.putSubject('x', { big: 'y'.repeat(70 * 1024) })).rejects.toThrow(/bytes of JSON, more than 65536/);
+        await expect(store.putSubject('x', Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`p${i}`, i])))).rejects.toThrow(/300 properties/);
+        let deep: Record<string, unknown> = {};
+        const root = deep;
+        for (let level = 0; level < 10; level++) deep = deep.next = {};
+        await expect(store.putSubject('x', root as never)).rejects.toThrow(/nested more than 8/);
+        expect(await store.subjectProperties('x')).toBeUndefined();
+        expect((await store.listSubjects()).subjects).toEqual([]);
+      });
+
+      it('reports each set and delete by id, nothing for deleting what is not there', async () => {
+        const store = await open();
+        const seen = changes(store);
+        await store.putSubject('alice', alice);
+        await store.deleteSubject('alice');
+        await store.deleteSubject('alice');
+        expect(seen).toEqual([
+          { kind: 'subject', id: 'alice' },
+          { kind: 'subject', id: 'alice' },
+        ]);
+      });
+    });
+
     describe('changes', () => {
       it('reports each write as it is made', async () => {
         const store = await open();

@@ -40,9 +40,10 @@ export function anyOfCondition(options: readonly Condition[]): Condition {
   };
 }
 
-/** Every claim and header a set of conditions reads. */
-export function mergeReads(conditions: readonly Condition[]): { claims: string[]; headers: string[] } {
+/** Every claim and header a set of conditions reads, and whether any reads the subject directory. */
+export function mergeReads(conditions: readonly Condition[]): { claims: string[]; headers: string[]; directory?: true } {
   const claims = new Set(conditions.flatMap((condition) => condition.reads?.claims ?? []));
   const headers = new Set(conditions.flatMap((condition) => condition.reads?.headers ?? []));
-  return { claims: [...claims].sort(), headers: [...headers].sort() };
+  const directory = conditions.some((condition) => condition.reads?.directory === true);
+  return { claims: [...claims].sort(), headers: [...headers].sort(), ...(directory && { directory: true as const }) };
 }

@@ -1,5 +1,6 @@
 // Compiles one `when:` entry to a Condition. Adding a condition kind: a file here, a key in
 // schema.ts, a line in COMPILERS.
+import { attributeCondition } from './attribute.js';
 import { acrCondition, maxAuthAgeCondition, mfaCondition } from './authn-strength.js';
 import { claimCondition } from './claim.js';
 import { anyOfCondition, notCondition } from './combinators.js';
@@ -27,6 +28,7 @@ const COMPILERS: Compilers = {
   maxAuthAge: (ms) => maxAuthAgeCondition(ms),
   relation: relationCondition,
   principal: principalCondition,
+  attribute: attributeCondition,
   not: (inner, context) => {
     const compiled = compileCondition(inner, context);
     return compiled && notCondition(compiled);

@@ -5,15 +5,15 @@
 import { principalProblem } from '../../authn/credentials/peer-principal.js';
 import type { CompileContext, Condition } from './types.js';
 
-interface Pattern {
+export interface PrincipalPattern {
   readonly text: string;
   test(principal: string): boolean;
 }
 
 export function principalCondition(patterns: readonly string[], context: CompileContext): Condition | undefined {
-  const compiled: Pattern[] = [];
+  const compiled: PrincipalPattern[] = [];
   patterns.forEach((text, index) => {
-    const pattern = compilePattern(text);
+    const pattern = compilePrincipalPattern(text);
     if (typeof pattern === 'string') context.issue('invalid_value', [index], pattern);
     else compiled.push(pattern);
   });
@@ -38,7 +38,7 @@ export function principalCondition(patterns: readonly string[], context: Compile
 }
 
 /** A matcher for `text`, or why it is not a valid pattern. */
-function compilePattern(text: string): Pattern | string {
+export function compilePrincipalPattern(text: string): PrincipalPattern | string {
   const wildcard = text.endsWith('/*');
   const fixed = wildcard ? text.slice(0, -2) : text;
   if (fixed.includes('*')) return `"${text}": "*" may only be the last path segment ("…/*")`;

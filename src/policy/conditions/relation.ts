@@ -1,6 +1,6 @@
 // `relation: "order:{id}#owner"`: the caller has the relation on the object, by a tuple in the
 // store, through a group (userset) or a relation rewrite in the schema. `{id}` is bound from the
-// rule's path template.
+// rule's path template, or for an access rule from the question's resource id.
 import type { CompileContext, Condition } from './types.js';
 
 const RELATION = /^([a-z][a-z0-9_]*):([^#\s]+)#([a-z][a-z0-9_]*)$/;
@@ -15,7 +15,7 @@ export function relationCondition(text: string, context: CompileContext): Condit
   const [, type, id, relation] = match as unknown as [string, string, string, string];
   const param = PARAM.exec(id)?.[1];
   if (param !== undefined && !context.pathParams.has(param)) {
-    context.issue('invalid_value', [], `{${param}} is not bound by every path template of this rule`);
+    context.issue('invalid_value', [], context.ruleKind === 'access' ? `{${param}}: an access rule binds only {id} (the resource id)` : `{${param}} is not bound by every path template of this rule`);
     return undefined;
   }
   if (id.includes('{') && param === undefined) {
@@ -32,12 +32,13 @@ export function relationCondition(text: string, context: CompileContext): Condit
     category: 'plain',
     description: `relation ${text}`,
     needsIdentity: true,
-    async evaluate({ identity, params, relations }) {
+    async evaluate({ identity, params, relations, access }) {
       if (!identity.authenticated) return { ok: false, detail: 'anonymous callers have no relations' };
       const objectId = param === undefined ? id : params[param];
       if (objectId === undefined) return { ok: false, detail: `{${param}} is not bound` };
       const object = `${type}:${objectId}`;
-      const subject = `${subjectType}:${identity.subject}`;
+      // An access question names its subject's type (`user`, `service`, ...); an HTTP caller is of the schema's subject type.
+      const subject = `${access?.subject.type ?? subjectType}:${identity.subject}`;
       const answer = await relations.check(object, relation, subject);
       return answer.ok
         ? { ok: true, chain: answer.chain }

@@ -2,6 +2,7 @@
 // condition; `not` and `anyOf` nest entries.
 import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
+import type { AttributeSpec } from './attribute.js';
 import { timeWindowSchema, type TimeWindowSpec } from './time-window.js';
 import { valueMatchShape, type ValueMatchSpec } from './value-match.js';
 
@@ -25,9 +26,25 @@ export interface ConditionSpec {
   relation?: string;
   /** mTLS peer principals: exact, or a prefix ending in "/*". */
   principal?: string[];
+  attribute?: AttributeSpec;
   not?: ConditionSpec;
   anyOf?: ConditionSpec[];
 }
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const attributeRef = z.strictObject({ attribute: z.string().min(1) });
+const operand = z.union([scalar, attributeRef]);
+
+const attributeSchema = z.strictObject({
+  name: z.string().min(1),
+  equals: operand.optional(),
+  notEquals: operand.optional(),
+  in: z.union([z.array(scalar).min(1), attributeRef]).optional(),
+  contains: operand.optional(),
+  exists: z.boolean().optional(),
+  lessThan: z.union([z.number(), attributeRef]).optional(),
+  greaterThan: z.union([z.number(), attributeRef]).optional(),
+});
 
 export const conditionSchema: z.ZodType<ConditionSpec> = z
   .strictObject({
@@ -42,6 +59,7 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z
     maxAuthAge: durationMs.optional(),
     relation: z.string().optional(),
     principal: oneOrMany(z.string().min(1)).optional(),
+    attribute: attributeSchema.optional(),
     get not(): z.ZodOptional<z.ZodType<ConditionSpec>> {
       return conditionSchema.optional();
     },

@@ -1,4 +1,5 @@
 // What a rule condition is, what it can see at request time, and what it can learn at load time.
+import type { JsonObject } from '../../access/types.js';
 import type { Identity } from '../../authn/identity.js';
 import type { ConfigIssue } from '../../errors.js';
 import type { ReadOptions } from '../../state/store.js';
@@ -41,6 +42,25 @@ export interface EvaluationContext {
   /** Milliseconds since the epoch, fixed for the whole decision. */
   readonly now: number;
   readonly relations: RelationChecker;
+  /**
+   * The access question being decided (AuthZEN), for attribute conditions; absent for an HTTP
+   * request, whose attributes are derived from the caller and the request (resource `route`).
+   */
+  readonly access?: AccessFacts;
+  /**
+   * The subject's properties (`subject.properties.*`): the subject directory's, merged with what
+   * an access question's caller may supply. Read once, on first use; set only when the policy's
+   * conditions read them and the subject is known.
+   */
+  readonly subjectProperties?: () => Promise<JsonObject | undefined>;
+}
+
+/** An access question as conditions see it (caller-sent subject properties are applied through `subjectProperties`). */
+export interface AccessFacts {
+  readonly subject: { readonly type: string; readonly id: string };
+  readonly action: { readonly name: string; readonly properties?: JsonObject };
+  readonly resource: { readonly type: string; readonly id: string; readonly properties?: JsonObject };
+  readonly context: JsonObject;
 }
 
 /** What a step-up challenge must ask for (RFC 9470). */
@@ -82,14 +102,18 @@ export interface Condition {
 export interface ConditionReads {
   readonly claims?: readonly string[];
   readonly headers?: readonly string[];
+  /** Reads `subject.properties.*` from the subject directory. */
+  readonly directory?: boolean;
 }
 
 /** Load-time context for compiling conditions. */
 export interface CompileContext {
   /** Reports a problem at a key path relative to the condition. */
   issue(code: ConfigIssue['code'], path: readonly (string | number)[], message: string): void;
-  /** Parameter names every path template of the rule binds. */
+  /** Parameter names every path template of the rule binds (`id` for an access rule). */
   readonly pathParams: ReadonlySet<string>;
+  /** `http`: a rule matching requests (methods, paths, operations); `access`: one matching access questions. */
+  readonly ruleKind: 'http' | 'access';
   readonly stepUp: StepUpSettings;
   /** The relation schema (ReBAC types and relations), to check `relation:` conditions at load. */
   readonly relationSchema: RelationSchemaView;

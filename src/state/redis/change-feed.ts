@@ -24,6 +24,7 @@ const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('revocation'), revocation: revocationSchema }),
   z.object({ kind: z.literal('apiKey'), id: z.string() }),
   z.object({ kind: z.literal('session'), id: z.string() }),
+  z.object({ kind: z.literal('subject'), id: z.string() }),
   z.object({ kind: z.literal('flush') }),
 ]);
 

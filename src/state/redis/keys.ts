@@ -21,6 +21,8 @@
 //                                    lastSeenAt, expiresAt, claims), PEXPIREAT at expiresAt + retention
 //   P{kc}:sessions           ZSET    member <id>, score the drop time (listing; pruned as it goes)
 //   P{kc}:sessions-of:<subject> ZSET the same for one subject; expires with its longest-lived member
+//   P{kc}:subject:<id>       STRING  a subject directory record: its properties as JSON
+//   P{kc}:subjects           ZSET    member <id>, score 0 (listing in id order, ZRANGE BYLEX)
 //   P{kc}:seeded             STRING  JSON { at, sha256 } once the seed file has been applied
 //   channel P + "changes"            JSON { origin, change } after every write (PUBLISH is cluster-wide)
 //
@@ -45,6 +47,8 @@ export interface RedisKeys {
   session(id: string): string;
   readonly sessions: string;
   subjectSessions(subject: string): string;
+  subject(id: string): string;
+  readonly subjects: string;
   readonly seeded: string;
   readonly channel: string;
 }
@@ -66,6 +70,8 @@ export function redisKeys(prefix: string): RedisKeys {
     session: (id) => `${base}session:${id}`,
     sessions: `${base}sessions`,
     subjectSessions: (subject) => `${base}sessions-of:${subject}`,
+    subject: (id) => `${base}subject:${id}`,
+    subjects: `${base}subjects`,
     seeded: `${base}seeded`,
     channel: `${prefix}changes`,
   };

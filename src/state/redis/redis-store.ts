@@ -1,6 +1,7 @@
-// The shared store: role bindings, relation tuples, revocations, API keys and sessions in Redis, so every replica
-// reads the same state, and every write is published on `<keyPrefix>changes` so every replica's
-// cache drops what it affects. Key layout: keys.ts; writes: scripts.ts; the feed: change-feed.ts.
+// The shared store: role bindings, relation tuples, revocations, API keys, sessions and the
+// subject directory in Redis, so every replica reads the same state, and every write is published
+// on `<keyPrefix>changes` so every replica's cache drops what it affects. Key layout: keys.ts;
+// writes: scripts.ts; the feed: change-feed.ts.
 //
 // Failure behaviour: an operation never waits on Redis for long. While the connection is down it
 // fails at once; a command Redis does not answer fails after commandTimeout. Failures reject with
@@ -27,6 +28,8 @@ import {
   type TokenFacts,
   type TupleFilter,
 } from '../store.js';
+import type { JsonObject } from '../../access/types.js';
+import { checkSubjectRecord, parseStoredProperties, subjectPageSize, type SubjectListOptions, type SubjectPage, type SubjectRecord } from '../subject-records.js';
 import { tupleProblem } from '../tuple.js';
 import { ChangeFeed, changeMessage } from './change-feed.js';
 import { createCommandClient, planConnection, reconnectDelay, subscriberFactory, type ConnectionPlan, type PlanEnvironment } from './client.js';
@@ -44,7 +47,7 @@ import {
   type RedisKeys,
 } from './keys.js';
 import { API_KEY_FIELDS, apiKeyFields, SESSION_FIELDS, sessionFields, toApiKey, toSession } from './records.js';
-import { ADD_TUPLE, DELETE_RECORD, GRANT_ROLE, PUT_RECORD, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript, TOUCH_SESSION } from './scripts.js';
+import { ADD_TUPLE, DELETE_RECORD, DELETE_SUBJECT, GRANT_ROLE, PUT_RECORD, PUT_SUBJECT, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript, TOUCH_SESSION } from './scripts.js';
 import { applySeedOnce, type SeedOutcome } from './seed.js';
 import { SILENT_LOG, type StoreLog } from './store-log.js';
 
@@ -310,6 +313,46 @@ export class RedisStore implements StateStore {
 
   listSessions(subject?: string): Promise<readonly SessionRecord[]> {
     return this.listRecords('listSessions', this.sessionLayout, SESSION_FIELDS, toSession, subject);
+  }
+
+  // ── the subject directory ──
+
+  async subjectProperties(id: string): Promise<JsonObject | undefined> {
+    const text = await this.run('subjectProperties', () => this.client.get(this.keys.subject(id)));
+    return parseStoredProperties(text);
+  }
+
+  async putSubject(id: string, properties: JsonObject): Promise<void> {
+    checkSubjectRecord(id, properties);
+    const change: StateChange = { kind: 'subject', id };
+    await this.run('putSubject', () =>
+      runScript(this.client, PUT_SUBJECT, [this.keys.subject(id), this.keys.subjects], [id, JSON.stringify(properties), this.keys.channel, changeMessage(this.origin, change)]),
+    );
+    this.emit(change);
+  }
+
+  async deleteSubject(id: string): Promise<boolean> {
+    const change: StateChange = { kind: 'subject', id };
+    const deleted = await this.run('deleteSubject', () =>
+      runScript(this.client, DELETE_SUBJECT, [this.keys.subject(id), this.keys.subjects], [id, this.keys.channel, changeMessage(this.origin, change)]),
+    );
+    if (deleted === 1) this.emit(change);
+    return deleted === 1;
+  }
+
+  async listSubjects(options: SubjectListOptions = {}): Promise<SubjectPage> {
+    const limit = subjectPageSize(options.limit);
+    const from = options.cursor === undefined ? '-' : `(${options.cursor}`;
+    // One more than a page: whether there is a next page, without a second round trip.
+    const ids = await this.run('listSubjects', () => this.client.zrangebylex(this.keys.subjects, from, '+', 'LIMIT', 0, limit + 1));
+    const page = ids.slice(0, limit);
+    const texts = await this.run('listSubjects', () => Promise.all(page.map((id) => this.client.get(this.keys.subject(id)))));
+    const subjects: SubjectRecord[] = [];
+    page.forEach((id, index) => {
+      const properties = parseStoredProperties(texts[index]);
+      if (properties !== undefined) subjects.push({ id, properties });
+    });
+    return ids.length > limit ? { subjects, next: page[page.length - 1]! } : { subjects };
   }
 
   // ── changes, health, lifecycle ──

@@ -131,18 +131,37 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1`,
 );
 
+/** Stores a subject record. KEYS: subject:<id>, subjects. ARGV: id, JSON, channel, message. Returns 1. */
+export const PUT_SUBJECT = script(
+  'putSubject',
+  `redis.call('SET', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`,
+);
+
+/** Deletes a subject record. KEYS: subject:<id>, subjects. ARGV: id, channel, message. Returns 1 when deleted. */
+export const DELETE_SUBJECT = script(
+  'deleteSubject',
+  `local deleted = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if deleted == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return deleted`,
+);
+
 /**
- * Applies a seed once. KEYS: seeded, roles, objects, then two keys per binding (roles:<subject>)
- * ... see seedScriptCall. ARGV: marker value, channel, message, binding count, tuple count, then
- * per binding: subject, member; per tuple: object, object member, subject member.
+ * Applies a seed once. KEYS: seeded, roles, objects, subjects, then one key per binding
+ * (roles:<subject>), two per tuple (obj:, subj:), one per subject record (subject:<id>). ARGV:
+ * marker value, channel, message, binding count, tuple count, subject count, then per binding:
+ * subject, member; per tuple: object, object member, subject member; per subject record: id, JSON.
  * Returns the existing marker when the store was seeded before (nothing written), else false.
  */
 export const SEED = script(
   'seed',
   `local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
-local bindings, tuples = tonumber(ARGV[4]), tonumber(ARGV[5])
-local k, a = 4, 6
+local bindings, tuples, subjects = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local k, a = 5, 7
 for _ = 1, bindings do
   redis.call('SADD', KEYS[k], ARGV[a + 1])
   redis.call('SADD', KEYS[2], ARGV[a])
@@ -153,6 +172,11 @@ for _ = 1, tuples do
   redis.call('ZADD', KEYS[k + 1], 0, ARGV[a + 2])
   redis.call('SADD', KEYS[3], ARGV[a])
   k, a = k + 2, a + 3
+end
+for _ = 1, subjects do
+  redis.call('SET', KEYS[k], ARGV[a + 1])
+  redis.call('ZADD', KEYS[4], 0, ARGV[a])
+  k, a = k + 1, a + 2
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Seed } from '../seed-file.js';
+import { checkSubjectRecord } from '../subject-records.js';
 import { formatTuple, tupleProblem } from '../tuple.js';
 import { changeMessage } from './change-feed.js';
 import { objectMember, roleMember, subjectMember, type RedisKeys } from './keys.js';
@@ -23,11 +24,16 @@ export type SeedOutcome =
   /** The store had been seeded before; `sameSeed` says whether with the same content. */
   | { readonly applied: false; readonly marker: SeedMarker | undefined; readonly sameSeed: boolean };
 
-/** The seed's content hash: the same bindings and tuples in any order hash alike. */
+/**
+ * The seed's content hash: the same bindings, tuples and subjects in any order hash alike. A seed
+ * without subjects hashes as it did before the subject directory existed, so stores seeded then
+ * still recognize their seed.
+ */
 export function seedDigest(seed: Seed): string {
   const bindings = seed.roleBindings.map((binding) => JSON.stringify([binding.subject, binding.service ?? '', binding.role])).sort();
   const tuples = (seed.tuples ?? []).map(formatTuple).sort();
-  return createHash('sha256').update(JSON.stringify({ bindings, tuples })).digest('hex');
+  const subjects = (seed.subjects ?? []).map(({ id, properties }) => JSON.stringify([id, properties])).sort();
+  return createHash('sha256').update(JSON.stringify({ bindings, tuples, ...(subjects.length > 0 && { subjects }) })).digest('hex');
 }
 
 export async function applySeedOnce(client: Redis | Cluster, keys: RedisKeys, seed: Seed, origin: string, now: () => number = Date.now): Promise<SeedOutcome> {
@@ -38,8 +44,17 @@ export async function applySeedOnce(client: Redis | Cluster, keys: RedisKeys, se
   }
   const sha256 = seedDigest(seed);
   const marker: SeedMarker = { at: new Date(now()).toISOString(), sha256 };
-  const scriptKeys = [keys.seeded, keys.roleSubjects, keys.tupleObjects];
-  const args: string[] = [JSON.stringify(marker), keys.channel, changeMessage(origin, { kind: 'flush' }), String(seed.roleBindings.length), String(tuples.length)];
+  const subjects = seed.subjects ?? [];
+  for (const { id, properties } of subjects) checkSubjectRecord(id, properties);
+  const scriptKeys = [keys.seeded, keys.roleSubjects, keys.tupleObjects, keys.subjects];
+  const args: string[] = [
+    JSON.stringify(marker),
+    keys.channel,
+    changeMessage(origin, { kind: 'flush' }),
+    String(seed.roleBindings.length),
+    String(tuples.length),
+    String(subjects.length),
+  ];
   for (const binding of seed.roleBindings) {
     scriptKeys.push(keys.roles(binding.subject));
     args.push(binding.subject, roleMember(binding));
@@ -47,6 +62,10 @@ export async function applySeedOnce(client: Redis | Cluster, keys: RedisKeys, se
   for (const tuple of tuples) {
     scriptKeys.push(keys.objectTuples(tuple.object), keys.subjectTuples(tuple.subject));
     args.push(tuple.object, objectMember(tuple), subjectMember(tuple));
+  }
+  for (const { id, properties } of subjects) {
+    scriptKeys.push(keys.subject(id));
+    args.push(id, JSON.stringify(properties));
   }
   // EVAL, not EVALSHA: one round trip, so a write sent right after the connection is ready lands
   // after the seed (it could otherwise slip in between NOSCRIPT and the EVAL and be undone).

@@ -1,0 +1,25 @@
+// What the AuthZEN API needs of the policy model, in one interface: decide a question, find the
+// policy a resource belongs to, ask whether a caller may ask about it, list the actions a
+// policy names for a type. keycardAccessModel() builds it from the access decider, the policy
+// set and the caller-scope rule; the API itself depends only on this interface.
+import type { AccessQuestion, AccessResource } from '../access/types.js';
+import type { Identity } from '../authn/identity.js';
+import type { Decision } from '../pipeline/types.js';
+import type { CompiledPolicy } from '../policy/types.js';
+
+export interface AccessModel {
+  /** Never rejects: failures are denies with a catalogued reason. */
+  decide(question: AccessQuestion): Promise<Decision>;
+  /** The policy answering questions about this resource; undefined when none does (or none is loaded). */
+  policyFor(resource: Pick<AccessResource, 'type' | 'properties'>): CompiledPolicy | undefined;
+  /** Whether this caller (a PEP), holding these roles for the policy's service, may ask about it. */
+  mayAsk(policy: CompiledPolicy, caller: Identity, callerRoles: ReadonlySet<string>): boolean;
+  /** Action names the policy's rules name for the resource type (action search candidates). */
+  declaredActions(policy: CompiledPolicy, resourceType: string): readonly string[];
+}
+
+/** The route special case: an HTTP question (action = method, id = path) about the service `properties.service` names. */
+export const ROUTE_RESOURCE_TYPE = 'route';
+
+/** HTTP methods: the actions an action search tries on a route. */
+export const ROUTE_ACTIONS: readonly string[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];

@@ -1,0 +1,88 @@
+// Who is asking (the policy enforcement point), and whether it may ask about a resource. The
+// caller authenticates with the credentials `authzen.authentication` accepts, through the same
+// identity phase as Envoy's Check (JWT, API key, introspection, or an mTLS identity forwarded by
+// a trusted proxy in x-forwarded-client-cert: this listener is plain HTTP, so no peer certificate
+// of its own). A revoked caller token is refused like anywhere else. What a caller may ask about
+// is the target service's policy's word (`authzen.callers`): without it, nobody may.
+import { credentialRequest } from '../authn/credentials/request-source.js';
+import type { AuthenticationConfig } from '../authn/credentials/types.js';
+import type { AuthenticatedIdentity, Identity } from '../authn/identity.js';
+import { DenyError, denySpec, type DenyReason } from '../errors.js';
+import type { IdentityAuthenticator } from '../pipeline/pipeline.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import type { StateStore, TokenFacts } from '../state/store.js';
+import { readStore } from '../state/store-read.js';
+import type { AccessModel } from './access-model.js';
+
+export interface CallerRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-case names; repeated headers joined with ", ". */
+  readonly headers: ReadonlyMap<string, string>;
+  readonly remoteAddress: string | undefined;
+}
+
+export type CallerOutcome =
+  | { readonly ok: true; readonly identity: AuthenticatedIdentity }
+  | { readonly ok: false; readonly status: number; readonly reason: DenyReason; readonly message: string; readonly wwwAuthenticate?: string };
+
+export interface CallerGateDeps {
+  readonly authenticator: IdentityAuthenticator;
+  readonly authentication: AuthenticationConfig;
+  readonly store: StateStore;
+  readonly model: AccessModel;
+}
+
+export class CallerGate {
+  constructor(private readonly deps: CallerGateDeps) {}
+
+  async authenticate(request: CallerRequest): Promise<CallerOutcome> {
+    let identity: Identity;
+    try {
+      identity = await this.deps.authenticator.authenticate(
+        credentialRequest({ method: request.method, host: '', path: request.url, headers: request.headers, source: { address: request.remoteAddress }, contextExtensions: {} }),
+        this.deps.authentication,
+      );
+      if (identity.authenticated) await this.checkNotRevoked(identity);
+    } catch (error) {
+      const reason: DenyReason = error instanceof DenyError ? error.reason : 'internal_error';
+      return refusal(reason);
+    }
+    if (!identity.authenticated) return refusal('authentication_required');
+    return { ok: true, identity };
+  }
+
+  /** The policy the resource belongs to, when this caller may ask about it; undefined otherwise (403). */
+  async scope(caller: AuthenticatedIdentity, resource: Parameters<AccessModel['policyFor']>[0]): Promise<CompiledPolicy | undefined> {
+    const policy = this.deps.model.policyFor(resource);
+    if (!policy) return undefined;
+    const roles = await readStore(this.deps.store, () => this.deps.store.rolesFor(caller.subject, policy.service));
+    return this.deps.model.mayAsk(policy, caller, roles) ? policy : undefined;
+  }
+
+  private async checkNotRevoked(identity: AuthenticatedIdentity): Promise<void> {
+    const { claims } = identity;
+    const token: TokenFacts = {
+      subject: identity.subject,
+      ...(typeof claims.jti === 'string' && { jti: claims.jti }),
+      ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
+      ...(typeof claims.sid === 'string' && { sid: claims.sid }),
+    };
+    const revocation = await readStore(this.deps.store, () => this.deps.store.revocationFor(token));
+    if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
+  }
+}
+
+function refusal(reason: DenyReason): CallerOutcome {
+  const spec = denySpec(reason);
+  // 401 for a missing or bad credential; the store or key set being down is a 503 and a fault of
+  // keycard's own a 500: neither is the caller's doing.
+  const status = reason === 'internal_error' ? 500 : spec.status === 503 ? 503 : 401;
+  const error = spec.bearerError ? `, error="${spec.bearerError}", error_description="${spec.message}"` : '';
+  return { ok: false, status, reason, message: spec.message, ...(status === 401 && { wwwAuthenticate: `Bearer realm="keycard-authzen"${error}` }) };
+}
+
+/** The message of a scope refusal: the same whether the type is unknown or not allowed (no oracle for which types exist). */
+export function scopeMessage(resourceType: string): string {
+  return `this caller may not ask about resources of type "${resourceType}"`;
+}

@@ -1,0 +1,158 @@
+// The spans of one traced decision: `keycard.check` (SERVER, child of the proxy's span) and under
+// it one span per phase (route, identity, state, authorize, respond), with store reads and JWKS
+// fetches under the phase they happen in. Each phase ends at the pipeline's own timing mark
+// (PhaseObserver.phase), and the next one is opened at that mark, live, so that store and JWKS
+// spans started during it have a parent and a deny mid-phase shows in the phase it happened in.
+//
+// A deny is not an error: the decision span's status stays unset. Reasons that mean keycard could
+// not decide (internal_error, store_unavailable and the other 503s) set status ERROR and error.type.
+import { performance } from 'node:perf_hooks';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
+import { decisionLabel, type Decision, type Phase, type PhaseObserver } from '../pipeline/types.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  KEYCARD_CREDENTIAL,
+  KEYCARD_DECISION,
+  KEYCARD_DECISION_ID,
+  KEYCARD_ISSUER,
+  KEYCARD_POLICY_VERSION,
+  KEYCARD_REASON,
+  KEYCARD_RULE_ID,
+  KEYCARD_SERVICE,
+  KEYCARD_STATUS,
+  KEYCARD_TOKEN_CACHE,
+  SPAN_PHASE_PREFIX,
+} from './attributes.js';
+import { runInScope, type ChildSpanOptions, type ScopedDecision, type TraceScope } from './scope.js';
+import { openTelemetrySdk } from './sdk.js';
+
+/** The phase that follows each one; the pipeline always runs them in this order. */
+const NEXT_PHASE: Readonly<Record<Phase, Phase | undefined>> = { route: 'identity', identity: 'state', state: 'authorize', authorize: undefined };
+
+type TracedPhase = Phase | 'respond';
+
+interface OpenPhase {
+  readonly phase: TracedPhase;
+  readonly span: Span;
+  /** The context child spans of this phase are started in. */
+  readonly context: Context;
+}
+
+/** How the answer went out: the HTTP status of an HTTP check answer, or the failure that replaced it. */
+export interface CheckEnd {
+  readonly httpStatus?: number;
+  readonly error?: unknown;
+}
+
+export class DecisionTrace implements PhaseObserver, ScopedDecision {
+  private readonly scope: TraceScope = { decision: this };
+  private readonly decisionContext: Context;
+  private open: OpenPhase | undefined;
+  private ended = false;
+  private readonly toHrTime = openTelemetrySdk().core.millisToHrTime;
+
+  constructor(
+    private readonly tracer: Tracer,
+    /** The `keycard.check` span; recording (the sampler kept it). */
+    readonly span: Span,
+    /** Date.now() - performance.now() when the check arrived: turns this decision's marks into times. */
+    private readonly epochOffset: number,
+  ) {
+    this.decisionContext = trace.setSpan(ROOT_CONTEXT, span);
+  }
+
+  /**
+   * The time of a performance.now() mark. Every span of the decision is timed through this one
+   * offset: the SDK's own conversion takes a Date.now() per span, up to a millisecond apart, which
+   * would make phases overlap.
+   */
+  time(mark: number = performance.now()): HrTime {
+    return this.toHrTime(mark + this.epochOffset);
+  }
+
+  within<T>(phases: () => Promise<T>): Promise<T> {
+    // Opened live like the others, so that a request denied while routing shows where it stopped.
+    this.open = this.openPhase('route', performance.now());
+    return runInScope(this.scope, phases);
+  }
+
+  phase(phase: Phase, start: number, end: number): void {
+    if (this.ended) return;
+    const open = this.open;
+    if (open?.phase === phase) open.span.end(this.time(end));
+    // Not opened ahead (phases out of the expected order): made whole from the pipeline's marks.
+    else this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.decisionContext).end(this.time(end));
+    const next = NEXT_PHASE[phase];
+    this.open = next === undefined ? undefined : this.openPhase(next, end);
+  }
+
+  startChild(name: string, options: ChildSpanOptions): Span | undefined {
+    if (this.ended) return undefined;
+    const kind = options.client ? SpanKind.CLIENT : SpanKind.INTERNAL;
+    return this.tracer.startSpan(name, { kind, attributes: options.attributes, startTime: this.time() }, this.open?.context ?? this.decisionContext);
+  }
+
+  tokenCacheLookup(hit: boolean): void {
+    if (!this.ended) this.span.setAttribute(KEYCARD_TOKEN_CACHE, hit ? 'hit' : 'miss');
+  }
+
+  /** The decision is made: records it, closes the phase it ended in (a deny mid-phase) and opens `respond`. */
+  responding(decision: Decision): void {
+    if (this.ended) return;
+    const now = performance.now();
+    const reason = decision.dryRun?.reason ?? decision.reason;
+    const failed = reason === 'internal_error' || decision.status >= 500;
+    const open = this.open;
+    if (open !== undefined) {
+      open.span.setAttribute(KEYCARD_REASON, reason);
+      if (failed) open.span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+      open.span.end(this.time(now));
+    }
+    const { span } = this;
+    span.setAttribute(KEYCARD_DECISION_ID, decision.id);
+    span.setAttribute(KEYCARD_DECISION, decisionLabel(decision));
+    span.setAttribute(KEYCARD_REASON, reason);
+    span.setAttribute(KEYCARD_STATUS, decision.status);
+    if (decision.service !== undefined) span.setAttribute(KEYCARD_SERVICE, decision.service);
+    const ruleId = decision.ruleId ?? decision.dryRun?.ruleId;
+    if (ruleId !== undefined) span.setAttribute(KEYCARD_RULE_ID, ruleId);
+    if (decision.policyVersion !== undefined) span.setAttribute(KEYCARD_POLICY_VERSION, decision.policyVersion);
+    if (decision.identity.authenticated) {
+      span.setAttribute(KEYCARD_CREDENTIAL, decision.identity.credential);
+      span.setAttribute(KEYCARD_ISSUER, decision.identity.issuer);
+    }
+    if (failed) {
+      span.setAttribute(ATTR_ERROR_TYPE, reason);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    }
+    this.open = this.openPhase('respond', now);
+  }
+
+  /** The answer is out (or failed to be made): ends `respond` and the decision span. */
+  end(outcome: CheckEnd = {}): void {
+    if (this.ended) return;
+    this.ended = true;
+    const now = performance.now();
+    const { span } = this;
+    if (outcome.httpStatus !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, outcome.httpStatus);
+    if (outcome.error !== undefined) {
+      // Failed outside the pipeline: the caller answered with a plain internal_error deny.
+      const type = outcome.error instanceof Error ? outcome.error.name : 'unknown';
+      this.open?.span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+      span.setAttribute(KEYCARD_DECISION, 'deny');
+      span.setAttribute(KEYCARD_REASON, 'internal_error');
+      span.setAttribute(ATTR_ERROR_TYPE, type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'internal_error' });
+    }
+    const at = this.time(now);
+    this.open?.span.end(at);
+    this.open = undefined;
+    span.end(at);
+  }
+
+  private openPhase(phase: TracedPhase, start: number): OpenPhase {
+    const span = this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.decisionContext);
+    return { phase, span, context: trace.setSpan(ROOT_CONTEXT, span) };
+  }
+}
