@@ -12,6 +12,9 @@ import type { KeySet } from './key-set.js';
 import { checkSubject } from './subject.js';
 import { TokenCache, type VerifiedToken } from './token-cache.js';
 
+
+/** header.payload.signature, each unpadded base64url (an empty signature, alg none, is left to jose to refuse by name). */
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export interface Issuer {
   readonly settings: IssuerSettings;
   readonly keys: KeySet;
@@ -94,6 +97,10 @@ export class Authenticator implements CredentialProvider<'jwt'> {
   }
 
   private async verify(token: string): Promise<VerifiedToken> {
+    // jose decodes the parts leniently ("=" padding, "+" and "/"); the signature is checked over
+    // the header and payload as spelled, so a signature re-spelled that way would still verify:
+    // one token, many accepted spellings. Only the JWS compact form (RFC 7515) is a token.
+    if (!JWS_COMPACT.test(token)) throw new DenyError('malformed_token', 'not three base64url parts (no padding, no "+" or "/")');
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;

@@ -302,6 +302,10 @@ export const shapeCases: AdversarialCase[] = [
   { name: 'two parts', request: () => order('Bearer eyJhbGciOiJFUzI1NiJ9.e30'), expect: deny(401, 'malformed_token') },
   { name: 'four parts', request: bearerOrder((c) => `${c.jwt()}.x`), expect: deny(401, 'malformed_token') },
   { name: 'standard base64 with padding and "+/"', request: bearerOrder((c) => c.jwt().replace(/-/g, '+').replace(/_/g, '/') + '=='), expect: deny(401, 'malformed_token') },
+  // jose decodes the signature leniently (padding, "+/"): only the signing input must be exact, so
+  // a re-spelled signature verifies unless keycard insists on base64url itself (the case above
+  // passed only when the header and payload happened to hold no "-" or "_").
+  { name: 'a valid token with "==" padding after the signature', request: bearerOrder((c) => `${c.jwt()}==`), expect: deny(401, 'malformed_token') },
   { name: 'non-ASCII in the token', request: bearerOrder((c) => `${c.jwt()}é`), expect: deny(401, 'malformed_token') },
   { name: 'header that is not JSON', request: () => order(`Bearer ${b64url('{alg:ES256')}.${b64url(claimsText())}.sig`), expect: deny(401, 'malformed_token') },
   { name: 'header that is not JSON, claims without iss', request: () => order(`Bearer ${b64url('{alg:ES256')}.${b64url('{}')}.sig`), expect: deny(401, 'untrusted_issuer') },
