@@ -24,7 +24,7 @@ help:
 	@echo "make try       with \`make run\` going: send an allowed and a denied Check, show the counts"
 	@echo "make build     build dist/ (protos, TypeScript)"
 	@echo "make lint | typecheck | unit | clean"
-	@echo "make bench     load benchmark (h2load): keycard vs a bare Check handler, and the micro-benchmarks -> bench/results/latest.md"
+	@echo "make bench     load benchmark (h2load): keycard vs a bare Check handler and a bare AuthZEN handler, and the micro-benchmarks -> bench/results/latest.md"
 	@echo "make bench-smoke   the load benchmark in a few seconds (make test runs it)"
 	@echo "make bench-github  load, coverage and evaluation at the scale of GitHub's REST API -> bench/results/github-scale.md"
 	@echo "make image     build the container image $(IMAGE) (needs a Docker engine)"
@@ -91,7 +91,9 @@ bench-micro: build
 	node_modules/.bin/vitest bench --run --no-file-parallelism
 
 # The load benchmark (bench/load, see README "Performance"): h2load against a bare grpc-js Check
-# handler and keycard, pinned with taskset. Compiled with its own tsconfig into build/bench.
+# handler and keycard, then against a bare AuthZEN handler and keycard's AuthZEN listener, pinned
+# with taskset. Compiled with its own tsconfig into build/bench.
+# One part alone, shorter: node build/bench/bench/load/run.js --part authzen --seconds 2 --rounds 2
 bench-deps:
 	@scripts/ensure-system-packages.sh $(BENCH_PACKAGES)
 
@@ -111,7 +113,8 @@ bench: bench-deps bench-dist bench-build
 	node build/bench/bench/load/cold-jwt.js --out build/bench/cold-jwt.json
 	node build/bench/bench/load/run.js --micro build/bench/micro.json --memory build/bench/memory.json --jwt build/bench/cold-jwt.json
 
-# A few seconds: bare handler and keycard at 1x10 connections x streams, every run verified.
+# A few seconds: bare handler and keycard at 1x10 connections x streams, and the AuthZEN part (keycard
+# on Redis vs a bare AuthZEN handler, one evaluation and a batch of 100), every run verified.
 bench-smoke: bench-deps bench-dist bench-build
 	node build/bench/bench/load/run.js --smoke
 

@@ -1,6 +1,7 @@
-// Runs h2load against a gRPC endpoint with one pre-encoded request frame, and turns its
-// per-request log into latency percentiles. h2load only sees HTTP status 200: the gRPC status and
-// the decision are checked separately (see run.ts).
+// Runs h2load against an endpoint with one pre-encoded request body (a gRPC frame over h2c, or
+// JSON over HTTP/1.1 keep-alive or h2c), and turns its per-request log into latency percentiles.
+// h2load only sees the HTTP status: the gRPC status and the decision are checked separately (see
+// run.ts and authzen-verify.ts).
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { pinned } from './cpu.js';
@@ -18,8 +19,12 @@ export const loadName = (load: Load) => `${load.connections}×${load.streams}${l
 
 export interface H2loadRun {
   readonly url: string;
-  /** A file holding the gRPC frame: 5-byte prefix + serialized CheckRequest. */
-  readonly frameFile: string;
+  /** The body h2load POSTs on every request: a gRPC frame (5-byte prefix + serialized CheckRequest) or JSON. */
+  readonly dataFile: string;
+  /** Request headers; gRPC's unless given. */
+  readonly headers?: readonly string[];
+  /** HTTP/1.1 on kept-alive connections instead of h2c. h2load sends one request at a time per connection then (no pipelining with a body). */
+  readonly http1?: boolean;
   readonly load: Load;
   /** Either a number of requests (exact, so the server's counters can be compared) or a duration. */
   readonly requests?: number;
@@ -40,15 +45,17 @@ export interface H2loadResult {
   readonly latenciesUs?: Float64Array;
 }
 
+const GRPC_HEADERS = ['content-type: application/grpc', 'te: trailers'];
+
 export function runH2load(run: H2loadRun): Promise<H2loadResult> {
+  if (run.http1 && run.load.streams !== 1) throw new Error(`HTTP/1.1 carries one request at a time per connection: ${loadName(run.load)} asks for ${run.load.streams}`);
   const args = [
-    '--no-tls-proto=h2c',
+    run.http1 ? '--h1' : '--no-tls-proto=h2c',
     '-t', '1',
     '-c', String(run.load.connections),
     '-m', String(run.load.streams),
-    '-d', run.frameFile,
-    '-H', 'content-type: application/grpc',
-    '-H', 'te: trailers',
+    '-d', run.dataFile,
+    ...(run.headers ?? GRPC_HEADERS).flatMap((header) => ['-H', header]),
     ...(run.requests !== undefined ? ['-n', String(run.requests)] : ['-D', `${run.durationSeconds ?? 1}`]),
     ...(run.logFile ? ['--log-file', run.logFile] : []),
     run.url,

@@ -17,3 +17,5 @@ export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
 export const KEYCARD_CLI = join(ROOT, 'dist', 'cli.js');
 /** The compiled bare Check server, beside this module in build/bench/. */
 export const BARE_SERVER = join(dirname(fileURLToPath(import.meta.url)), 'bare-server.js');
+/** The compiled bare AuthZEN server, beside this module in build/bench/. */
+export const BARE_AUTHZEN_SERVER = join(dirname(fileURLToPath(import.meta.url)), 'authzen-bare-server.js');

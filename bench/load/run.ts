@@ -1,15 +1,20 @@
 // `make bench` / `make bench-smoke`: in one run, the bare Check handler and keycard under the same
-// h2load loads, each server pinned away from h2load's CPU, every run verified; writes a markdown
-// report. The targets take turns in rounds (A B C, C B A, ...), so a burst of other work on the
-// machine hits them alike; rps is the median of the rounds.
-// Usage: node build/bench/bench/load/run.js [--smoke] [--seconds N] [--rounds N] [--out FILE] [--micro FILE]
+// h2load loads, each server pinned away from h2load's CPU, every run verified; then the AuthZEN
+// part (authzen.ts): a bare AuthZEN handler and keycard the same way. Writes a markdown report.
+// The targets take turns in rounds (A B C, C B A, ...), so a burst of other work on the machine
+// hits them alike; rps is the median of the rounds.
+// Usage: node build/bench/bench/load/run.js [--smoke] [--part all|check|authzen] [--seconds N] [--rounds N] [--out FILE] [--micro FILE]
+// A run of one part writes build/bench/PART.md unless --out says otherwise (never latest.md).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { allowedCpus, finishedChildrenCpuSeconds, machineBusySeconds, treeCpuSeconds, treeRssBytes } from './cpu.js';
-import { loadName, quantile, runH2load, type Load } from './h2load.js';
+import { allowedCpus, treeRssBytes } from './cpu.js';
+import { loadName, runH2load, type Load } from './h2load.js';
+import { emptyTally, measuredRun, tallyStats, type Tally } from './measure.js';
 import { describeMachine, microTable, rps, table, targets as targetTable, type Row } from './report.js';
 import { createScenario, type Scenario } from './scenario.js';
+import { runAuthzenPart, type AuthzenPartResult } from './authzen.js';
+import { authzenSection } from './authzen-report.js';
 import { startBare, type ServerUnderTest } from './servers.js';
 import { decisionCounts, verifyAllows } from './verify.js';
 import type { ColdJwtResult } from './cold-jwt.js';
@@ -26,13 +31,16 @@ const { values } = parseArgs({
     micro: { type: 'string' },
     memory: { type: 'string' },
     jwt: { type: 'string' },
+    part: { type: 'string', default: 'all' },
   },
 });
 const smoke = values.smoke;
+const part = values.part;
+if (part !== 'all' && part !== 'check' && part !== 'authzen') throw new Error(`--part is all, check or authzen, not ${part}`);
 /** Measured seconds per (target, load), split over the rounds. */
 const seconds = Number(values.seconds ?? (smoke ? 0.5 : 10));
 const rounds = Number(values.rounds ?? (smoke ? 1 : 5));
-const out = values.out ?? (smoke ? 'build/bench/smoke.md' : 'bench/results/latest.md');
+const out = values.out ?? (smoke ? 'build/bench/smoke.md' : part === 'all' ? 'bench/results/latest.md' : `build/bench/${part}.md`);
 
 const L1x1: Load = { connections: 1, streams: 1 };
 const L1x10: Load = { connections: 1, streams: 10 };
@@ -91,36 +99,14 @@ interface Running {
   served: number;
 }
 
-/** What the rounds of one (target, load) add up to. */
-interface Tally {
-  requests: number;
-  rps: number[];
-  latencies: Float64Array[];
-  serverCpu: number;
-  otherCpu: number;
-  wallSeconds: number;
-}
-
 async function measureRound(running: Running, scenario: Scenario, load: Load, requests: number, tally: Tally): Promise<void> {
   const { target, server } = running;
   const url = `http://${server.grpcAddress}/envoy.service.auth.v3.Authorization/Check`;
+  const name = `${target.label} ${loadName(load)}`;
   const countsBefore = target.keycard ? await decisionCounts(server.adminUrl!) : undefined;
   const shadowBefore = target.shadow ? await settledShadowCounts(server.adminUrl!) : undefined;
-  const selfBefore = process.cpuUsage();
-  const childrenBefore = finishedChildrenCpuSeconds();
-  const busyBefore = machineBusySeconds();
-  const serverBefore = treeCpuSeconds(server.pid);
-  const started = performance.now();
-  const result = await runH2load({ url, frameFile: load.body ? scenario.bodyFrameFile : scenario.frameFile, load, cpus: [loadCpu], requests, logFile: scenario.workspace.path('h2load.log') });
-  const wall = (performance.now() - started) / 1000;
-  const serverUsed = treeCpuSeconds(server.pid) - serverBefore;
-  const busy = machineBusySeconds() - busyBefore;
-  const h2load = finishedChildrenCpuSeconds() - childrenBefore;
-  const self = process.cpuUsage(selfBefore);
-  const name = `${target.label} ${loadName(load)}`;
-  if (result.succeeded !== requests || result.failed !== 0 || result.non2xx !== 0) {
-    throw new Error(`${name}: ${result.succeeded}/${requests} succeeded, ${result.failed} failed, ${result.non2xx} non-2xx`);
-  }
+  const dataFile = load.body ? scenario.bodyFrameFile : scenario.frameFile;
+  await measuredRun(server.pid, { url, dataFile, load, cpus: [loadCpu], requests, logFile: scenario.workspace.path('h2load.log') }, name, tally);
   if (countsBefore) {
     // h2load sees HTTP 200 only; keycard's counters say how each of those requests was decided.
     const after = await decisionCounts(server.adminUrl!);
@@ -129,43 +115,23 @@ async function measureRound(running: Running, scenario: Scenario, load: Load, re
     if (allowed !== requests || other !== 0) throw new Error(`${name}: ${requests} requests sent, ${allowed} allowed, ${other} decided otherwise`);
   }
   if (shadowBefore) await verifyShadowRound(server.adminUrl!, shadowBefore, requests, name);
-  tally.requests += requests;
-  tally.rps.push(result.rps);
-  tally.latencies.push(result.latenciesUs!);
-  tally.serverCpu += serverUsed;
-  tally.otherCpu += Math.max(0, busy - serverUsed - h2load - (self.user + self.system) / 1e6);
-  tally.wallSeconds += wall;
 }
 
 function toRow(running: Running, load: Load, tally: Tally): Row {
-  const all = new Float64Array(tally.latencies.reduce((n, l) => n + l.length, 0));
-  let offset = 0;
-  for (const part of tally.latencies) {
-    all.set(part, offset);
-    offset += part.length;
-  }
-  all.sort();
-  const at = (q: number) => quantile(all, q) / 1000;
   return {
     target: running.target.label,
     ...(running.target.baseline && { baseline: running.target.baseline }),
     load,
     requests: tally.requests,
     rpsByRound: tally.rps,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    p999: at(0.999),
-    cpuUsPerRequest: (tally.serverCpu / tally.requests) * 1e6,
-    otherCpuPercent: (tally.otherCpu / tally.wallSeconds) * 100,
+    ...tallyStats(tally),
     serverCpus: running.placement.cpus,
     sharedWithLoad: running.placement.shared,
   };
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const scenario = await createScenario();
+/** The Check part: every target under every load of LOADS; its rows and notes. */
+async function runCheckPart(scenario: Scenario): Promise<{ rows: Row[]; notes: string[] }> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const running: Running[] = [];
@@ -186,15 +152,15 @@ async function main(): Promise<void> {
         // Every server answers WARM_REQUESTS (at 4×50, quickly) before its first measured round, so
         // one that meets its first load late (the 2-worker one) is as warm as the others.
         if (!smoke && r.served < WARM_REQUESTS) {
-          await runH2load({ url, frameFile: scenario.frameFile, load: L4x50, cpus: [loadCpu], requests: WARM_REQUESTS - r.served });
+          await runH2load({ url, dataFile: scenario.frameFile, load: L4x50, cpus: [loadCpu], requests: WARM_REQUESTS - r.served });
           r.served = WARM_REQUESTS;
         }
         const warmRequests = Math.max(load.connections * load.streams * 20, smoke ? 300 : 3000);
-        const warm = await runH2load({ url, frameFile: load.body ? scenario.bodyFrameFile : scenario.frameFile, load, cpus: [loadCpu], requests: warmRequests });
+        const warm = await runH2load({ url, dataFile: load.body ? scenario.bodyFrameFile : scenario.frameFile, load, cpus: [loadCpu], requests: warmRequests });
         r.served += warmRequests;
         perRound.set(r, Math.max(load.connections * load.streams * 10, Math.round((warm.rps * seconds) / rounds)));
       }
-      const tallies = new Map<Running, Tally>(here.map((r) => [r, { requests: 0, rps: [], latencies: [], serverCpu: 0, otherCpu: 0, wallSeconds: 0 }]));
+      const tallies = new Map<Running, Tally>(here.map((r) => [r, emptyTally()]));
       for (let round = 0; round < rounds; round++) {
         for (const r of round % 2 === 0 ? here : [...here].reverse()) {
           await measureRound(r, scenario, load, perRound.get(r)!, tallies.get(r)!);
@@ -214,30 +180,48 @@ async function main(): Promise<void> {
       const code = await r.server.stop();
       if (code !== 0) notes.push(`${r.target.label}: exited with ${code} on SIGTERM\n${r.server.stderr()}`);
     }
+  }
+  return { rows, notes };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const scenario = await createScenario();
+  let check: { rows: Row[]; notes: string[] } | undefined;
+  let authzen: AuthzenPartResult | undefined;
+  try {
+    if (part !== 'authzen') check = await runCheckPart(scenario);
+    if (part !== 'check') authzen = await runAuthzenPart({ smoke, seconds, rounds, scenario, loadCpu, placement });
+  } finally {
     scenario.workspace.remove();
   }
 
-  const sections = [
-    `# keycard load benchmark${smoke ? ' (smoke run: too short for meaningful numbers)' : ''}`,
-    '',
-    `${new Date().toISOString().slice(0, 10)} · ${describeMachine(cpus)}`,
-    '',
-    `h2load (1 thread, pinned to CPU ${loadCpu}) sends one pre-encoded CheckRequest frame (${scenario.frame.length} bytes: an Envoy-shaped GET with 12 headers, ` +
-      `an RS256 bearer token) over h2c. For each load, the servers take turns in ${rounds} round(s) of about ${(seconds / rounds).toFixed(1)} s each after a warm-up; ` +
-      'rps is the median of the rounds (range in brackets) and "rps ÷ bare" the median of the per-round ratios; latency percentiles come from h2load\'s ' +
-      'per-request log of all rounds, CPU per request is the ' +
-      'server process tree\'s utime + stime divided by the requests, and "other load" is the CPU the rest of the machine used meanwhile (100% = one CPU). ' +
-      'Every run is verified: every request answered HTTP 200, keycard\'s `keycard_decisions_total` grew by exactly the number sent (all allows), and a gRPC ' +
-      'client checked status and decision (identity headers) before and after.',
-    '',
-    table(rows),
-    '',
-    ...notes.map((note) => `- ${note}`),
-  ];
+  const sections = [`# keycard load benchmark${smoke ? ' (smoke run: too short for meaningful numbers)' : ''}`, '', `${new Date().toISOString().slice(0, 10)} · ${describeMachine(cpus)}`];
+  if (check) {
+    const { rows, notes } = check;
+    sections.push(
+      '',
+      `h2load (1 thread, pinned to CPU ${loadCpu}) sends one pre-encoded CheckRequest frame (${scenario.frame.length} bytes: an Envoy-shaped GET with 12 headers, ` +
+        `an RS256 bearer token) over h2c. For each load, the servers take turns in ${rounds} round(s) of about ${(seconds / rounds).toFixed(1)} s each after a warm-up; ` +
+        'rps is the median of the rounds (range in brackets) and "rps ÷ bare" the median of the per-round ratios; latency percentiles come from h2load\'s ' +
+        'per-request log of all rounds, CPU per request is the ' +
+        'server process tree\'s utime + stime divided by the requests, and "other load" is the CPU the rest of the machine used meanwhile (100% = one CPU). ' +
+        'Every run is verified: every request answered HTTP 200, keycard\'s `keycard_decisions_total` grew by exactly the number sent (all allows), and a gRPC ' +
+        'client checked status and decision (identity headers) before and after.',
+      '',
+      table(rows),
+      '',
+      ...notes.map((note) => `- ${note}`),
+    );
+    sections.push('', '## Shadow policy (issue 10)', '', shadowSection(rows, { keycard: KEYCARD, shadow: SHADOW }));
+  }
+  if (authzen) {
+    sections.push('', '## AuthZEN (issue 11)', '', authzenSection(authzen, rounds));
+    if (authzen.notes.length > 0) sections.push('', ...authzen.notes.map((note) => `- ${note}`));
+  }
   const micro = values.micro ? microTable(values.micro) : undefined;
   const coldJwt = values.jwt ? (JSON.parse(readFileSync(values.jwt, 'utf8')) as ColdJwtResult) : undefined;
-  sections.push('', '## Shadow policy (issue 10)', '', shadowSection(rows, { keycard: KEYCARD, shadow: SHADOW }));
-  if (!smoke) sections.push('', '## Targets (issue 7)', '', targetTable(rows, { bare: BARE, keycard: KEYCARD, twoWorkers: TWO_WORKERS }, micro, coldJwt));
+  if (check && !smoke) sections.push('', '## Targets (issue 7)', '', targetTable(check.rows, { bare: BARE, keycard: KEYCARD, twoWorkers: TWO_WORKERS }, micro, coldJwt));
   if (values.memory) sections.push('', '## Memory', '', memorySection(JSON.parse(readFileSync(values.memory, 'utf8')) as MemoryResult));
   if (micro) sections.push('', '## Micro-benchmarks (vitest bench, in process, per operation)', '', micro.markdown);
   sections.push('', `Total benchmark time: ${((Date.now() - started) / 1000).toFixed(0)} s.`, '');

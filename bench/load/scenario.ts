@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { buildCheckRequest } from '../../src/protocol/check-client.js';
 import type { CheckRequest } from '../../src/protocol/generated/envoy/service/auth/v3/CheckRequest.js';
 import { authorizationService } from '../../src/protocol/proto.js';
-import { jwks, makeKey, signToken } from '../../test/helpers/keys.js';
+import { jwks, makeKey, signToken, type TestKey } from '../../test/helpers/keys.js';
 import { Workspace } from '../../test/helpers/workspace.js';
 
 export const SERVICE = 'catalog';
@@ -36,16 +36,14 @@ export function policyYaml(): string {
   ].join('\n');
 }
 
-/** alice holds role3 (global) and a service binding; 500 other subjects hold one role each. */
-export function seedYaml(): string {
+/** alice holds role3 (global) and a service binding; 500 other subjects hold one role each. As `roleBindings:` entries. */
+export function roleBindingLines(): string[] {
   const others = Array.from({ length: 500 }, (_, i) => `  - { subject: user${i}, roles: [role${i % 7}] }`);
-  return [
-    'roleBindings:',
-    `  - { subject: ${SUBJECT}, roles: [role${TARGET_RULE % 7}, reader] }`,
-    `  - { subject: ${SUBJECT}, roles: [editor], service: ${SERVICE} }`,
-    ...others,
-    '',
-  ].join('\n');
+  return [`  - { subject: ${SUBJECT}, roles: [role${TARGET_RULE % 7}, reader] }`, `  - { subject: ${SUBJECT}, roles: [editor], service: ${SERVICE} }`, ...others];
+}
+
+export function seedYaml(): string {
+  return ['roleBindings:', ...roleBindingLines(), ''].join('\n');
 }
 
 export interface StoreChoice {
@@ -55,7 +53,8 @@ export interface StoreChoice {
 
 export const MEMORY_STORE: StoreChoice = { settings: '{ type: memory, seedFile: seed.yaml }' };
 
-export function settingsYaml(store: StoreChoice): string {
+/** `policiesDir`: where the policy files are (the AuthZEN part adds an access policy in a directory of its own). */
+export function settingsYaml(store: StoreChoice, policiesDir = 'policies'): string {
   return `
 grpc: { listen: 127.0.0.1:0 }
 admin: { listen: 127.0.0.1:0 }
@@ -65,7 +64,7 @@ issuers:
     audiences: [${AUDIENCE}]
     jwksFile: jwks.json
     algorithms: [RS256]
-policies: { dir: policies, watch: false }
+policies: { dir: ${policiesDir}, watch: false }
 store: ${store.settings}
 audit: { output: audit.log }
 log: { level: warn }
@@ -74,6 +73,8 @@ log: { level: warn }
 
 export interface Scenario {
   readonly workspace: Workspace;
+  /** The issuer's signing key (the AuthZEN part signs its caller's token with it). */
+  readonly key: TestKey;
   readonly token: string;
   readonly request: CheckRequest;
   /** The gRPC frame h2load sends: 5-byte prefix (uncompressed, length) + the serialized request. */
@@ -95,7 +96,7 @@ export async function createScenario(): Promise<Scenario> {
   writeFileSync(frameFile, frame);
   const bodyFrameFile = workspace.path('check-request-body.grpc');
   writeFileSync(bodyFrameFile, grpcFrame(withBody(request, BODY_BYTES)));
-  return { workspace, token, request, frame, frameFile, bodyFrameFile, settingsFor: (store, name) => workspace.write(name, settingsYaml(store)) };
+  return { workspace, key, token, request, frame, frameFile, bodyFrameFile, settingsFor: (store, name) => workspace.write(name, settingsYaml(store)) };
 }
 
 /** Envoy's default max_request_bytes for with_request_body is 8 KiB (envoy/ sends that much). */

@@ -1,10 +1,9 @@
 // The servers under test besides the bare handler: keycard with the memory store, with a shadow
 // policy set (shadow.ts), with a private Redis (the shared store behind its read cache), and with
 // two workers.
-import { RedisServer } from '../../test/helpers/redis-server.js';
 import type { Load } from './h2load.js';
 import { MEMORY_STORE, type Scenario } from './scenario.js';
-import { startKeycard, type ServerUnderTest } from './servers.js';
+import { onPrivateRedis, startKeycard, type ServerUnderTest } from './servers.js';
 import { startWithShadow } from './shadow.js';
 
 export interface Target {
@@ -74,24 +73,9 @@ export function keycardTargets(options: KeycardTargetOptions): Target[] {
 }
 
 /**
- * keycard on a private redis-server (a free port, never 6379; removed afterwards), seeded from the
- * scenario's seed file at start. Redis runs on the server's CPUs; its own CPU time is not counted.
+ * keycard on a private redis-server, seeded from the scenario's seed file at start. Redis runs on
+ * the server's CPUs; its own CPU time is not counted.
  */
-async function startWithRedis(cpus: readonly number[], scenario: Scenario): Promise<ServerUnderTest> {
-  const redis = await RedisServer.start();
-  try {
-    const config = scenario.settingsFor({ settings: `{ type: redis, url: "${redis.url()}", seedFile: seed.yaml }` }, 'keycard-redis.yaml');
-    const server = await startKeycard(cpus, config, 1);
-    return {
-      ...server,
-      async stop() {
-        const code = await server.stop();
-        await redis.remove();
-        return code;
-      },
-    };
-  } catch (error) {
-    await redis.remove();
-    throw error;
-  }
+function startWithRedis(cpus: readonly number[], scenario: Scenario): Promise<ServerUnderTest> {
+  return onPrivateRedis((url) => startKeycard(cpus, scenario.settingsFor({ settings: `{ type: redis, url: "${url}", seedFile: seed.yaml }` }, 'keycard-redis.yaml'), 1));
 }
