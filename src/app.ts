@@ -45,6 +45,12 @@ export interface KeycardOptions {
   readonly admin?: boolean;
   /** Several processes write to the same stdout/stderr (cluster workers): keep each audit write whole. */
   readonly sharedOutput?: boolean;
+  /**
+   * Build the tracer the settings or OTEL_* variables ask for. Default true; offline tools (check,
+   * test, replay) pass false: they serve no traced request, and must not load the SDK or open an
+   * exporter to a collector because the environment names one.
+   */
+  readonly tracing?: boolean;
 }
 
 export class Keycard {
@@ -84,7 +90,7 @@ export class Keycard {
   ) {
     this.logger = logger ?? createLogger(settings.log.level);
     this.metrics = new Metrics((service) => this.policies.current?.has(service) ?? false);
-    this.tracing = createTracing(settings.tracing, { metrics: this.metrics.traceSpans, logger: this.logger });
+    this.tracing = options.tracing === false ? undefined : createTracing(settings.tracing, { metrics: this.metrics.traceSpans, logger: this.logger });
     this.audit = new AuditLog({ output: settings.audit.output, onDrop: () => this.metrics.auditDropped.inc(), sharedOutput: options.sharedOutput ?? false });
     const relationSchema = RelationSchema.fromSettings(settings.relations);
     const servingStore = createServingStore(settings.store, relationSchema, this.logger, this.tracing?.storeObserver(this.metrics.store) ?? this.metrics.store);
@@ -176,6 +182,7 @@ export class Keycard {
       onDecision: (decision, question) => {
         this.metrics.recordDecision(decision);
         this.audit.accessDecision(decision, question);
+        this.explorer?.recordAccess(decision, question);
       },
     });
     this.grpc = new GrpcServer({
@@ -205,6 +212,7 @@ export class Keycard {
         store: this.store,
         registry: this.metrics.registry,
         logger: this.logger,
+        ...(this.tracing && { tracing: this.tracing }),
       });
   }
 
@@ -261,7 +269,7 @@ export class Keycard {
   async stop(): Promise<void> {
     this.policies.close();
     for (const issuer of this.issuers) issuer.keys.stop();
-    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop(), this.authzen?.stop()]);
+    await Promise.all([this.grpc.stop(this.settings.shutdown.gracePeriod), this.admin?.stop(), this.httpCheck?.stop(), this.authzen?.stop(this.settings.shutdown.gracePeriod)]);
     // Evaluations already scheduled may still write their disagreement lines.
     await this.shadow?.close();
     await this.store.close();

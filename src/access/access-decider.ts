@@ -10,7 +10,8 @@
 // - state: the subject's roles for the service from the store; the subject directory only when
 //   the policy's conditions read `subject.properties` (merged with what the caller may supply).
 // - authorize: evaluatePolicy, so dry-run, explicit deny, the trace and challenges behave alike.
-// Every decision is told to `onDecision` (metrics and the audit log), as Check decisions are.
+// Every decision is told to `onDecision` (metrics, the audit log, the explorer), as Check decisions
+// are; a traced decision (AuthZEN) gets its phases told to its PhaseObserver, as Check's do.
 import { performance } from 'node:perf_hooks';
 import { DenyError } from '../errors.js';
 import {
@@ -24,7 +25,7 @@ import {
   type Outcome,
   type Progress,
 } from '../pipeline/decision-steps.js';
-import type { Decision, Phase } from '../pipeline/types.js';
+import type { Decision, Phase, PhaseObserver } from '../pipeline/types.js';
 import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { RelationChecker, RequestContext } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext, type QuestionFacts } from '../policy/evaluate.js';
@@ -59,13 +60,14 @@ export class AccessDecider {
     this.now = deps.now ?? Date.now;
   }
 
-  async decide(question: AccessQuestion): Promise<Decision> {
+  /** `phases`: the decision's trace, when it is traced (see PhaseObserver). */
+  async decide(question: AccessQuestion, phases?: PhaseObserver): Promise<Decision> {
     const started = performance.now();
     const phaseMs: Partial<Record<Phase, number>> = {};
     const progress: Progress = {};
     let outcome: Outcome;
     try {
-      outcome = await this.run(question, progress, phaseMs);
+      outcome = await (phases === undefined ? this.run(question, progress, phaseMs) : phases.within(() => this.run(question, progress, phaseMs, phases)));
     } catch (error) {
       outcome = failureOutcome(error);
     }
@@ -79,11 +81,12 @@ export class AccessDecider {
     return decision;
   }
 
-  private async run(question: AccessQuestion, progress: Progress, phaseMs: Partial<Record<Phase, number>>): Promise<Outcome> {
+  private async run(question: AccessQuestion, progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver): Promise<Outcome> {
     let mark = performance.now();
     const lap = (phase: Phase) => {
       const now = performance.now();
       phaseMs[phase] = now - mark;
+      phases?.phase(phase, mark, now);
       mark = now;
     };
 

@@ -4,12 +4,12 @@
 // set and the caller-scope rule; the API itself depends only on this interface.
 import type { AccessQuestion, AccessResource } from '../access/types.js';
 import type { Identity } from '../authn/identity.js';
-import type { Decision } from '../pipeline/types.js';
+import type { Decision, PhaseObserver } from '../pipeline/types.js';
 import type { CompiledPolicy } from '../policy/types.js';
 
 export interface AccessModel {
-  /** Never rejects: failures are denies with a catalogued reason. */
-  decide(question: AccessQuestion): Promise<Decision>;
+  /** Never rejects: failures are denies with a catalogued reason. `phases`: the decision's trace, when traced. */
+  decide(question: AccessQuestion, phases?: PhaseObserver): Promise<Decision>;
   /** The policy answering questions about this resource; undefined when none does (or none is loaded). */
   policyFor(resource: Pick<AccessResource, 'type' | 'properties'>): CompiledPolicy | undefined;
   /** Whether this caller (a PEP), holding these roles for the policy's service, may ask about it. */

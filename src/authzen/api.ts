@@ -4,13 +4,15 @@
 // 403 for a single evaluation and for a search (both concern one service); inside a batch it is
 // that item's `decision: false` with the spec's per-item error, so a batch spanning services
 // still answers the items the caller may ask about. Decisions never fail open: a decider that
-// throws anyway yields `decision: false`.
+// throws anyway yields `decision: false`. A traced request's evaluations each get a span; a
+// search's candidate decisions are only counted on the request span (src/tracing/authzen-trace.ts).
 import type { AccessQuestion, AccessResource } from '../access/types.js';
 import type { AuthenticatedIdentity } from '../authn/identity.js';
 import { denySpec } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import type { StateStore } from '../state/store.js';
+import type { AuthzenTrace } from '../tracing/authzen-trace.js';
 import { ROUTE_ACTIONS, ROUTE_RESOURCE_TYPE, type AccessModel } from './access-model.js';
 import { scopeMessage, type CallerGate } from './caller.js';
 import { itemError, toAuthzenDecision, type AuthzenDecision } from './decision-context.js';
@@ -40,7 +42,12 @@ export interface AuthzenApiDeps {
 export interface CallContext {
   readonly caller: AuthenticatedIdentity;
   readonly requestId: string | undefined;
+  /** The request's trace, when it is traced. */
+  readonly trace?: AuthzenTrace;
 }
+
+/** The metrics' label for a decision. A search's decisions are only counted in its trace; the others get a span each. */
+type DecisionEndpoint = 'evaluation' | 'evaluations' | 'search';
 
 export class AuthzenApi {
   constructor(private readonly deps: AuthzenApiDeps) {}
@@ -56,7 +63,7 @@ export class AuthzenApi {
     const evaluations = await runEvaluations(request.items, request.semantic, async (question) => {
       const key = scopeKey(question.resource);
       let scope = scopes.get(key);
-      if (!scope) scopes.set(key, (scope = this.deps.gate.scope(call.caller, question.resource)));
+      if (!scope) scopes.set(key, (scope = this.scope(call, question.resource)));
       try {
         if (!(await scope)) return itemError(403, scopeMessage(question.resource.type));
       } catch (error) {
@@ -69,7 +76,7 @@ export class AuthzenApi {
 
   async searchSubject(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readSubjectSearch(body);
-    const policy = await this.deps.gate.scope(call.caller, search.resource);
+    const policy = await this.scope(call, search.resource);
     if (!policy) return forbidden(search.resource.type);
     const { subjectType, action, resource, context } = search;
     const digest = queryDigest('subject', { subjectType, action, resource, context });
@@ -79,7 +86,7 @@ export class AuthzenApi {
 
   async searchResource(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readResourceSearch(body);
-    const policy = await this.deps.gate.scope(call.caller, { type: search.resourceType });
+    const policy = await this.scope(call, { type: search.resourceType });
     if (!policy) return forbidden(search.resourceType);
     const { subject, action, resourceType, context } = search;
     const digest = queryDigest('resource', { subject, action, resourceType, context });
@@ -89,7 +96,7 @@ export class AuthzenApi {
 
   async searchAction(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readActionSearch(body);
-    const policy = await this.deps.gate.scope(call.caller, search.resource);
+    const policy = await this.scope(call, search.resource);
     if (!policy) return forbidden(search.resource.type);
     const { subject, resource, context } = search;
     const digest = queryDigest('action', { subject, resource, context });
@@ -98,10 +105,16 @@ export class AuthzenApi {
     return this.page(search.page, digest, candidates, async (name) => (await this.decide({ subject, action: { name }, resource, ...(context && { context }) }, call, 'search')).decision, (name) => ({ name }));
   }
 
-  private async single(question: AccessQuestion, call: CallContext, endpoint: string): Promise<ApiAnswer> {
-    const policy = await this.deps.gate.scope(call.caller, question.resource);
+  private async single(question: AccessQuestion, call: CallContext, endpoint: DecisionEndpoint): Promise<ApiAnswer> {
+    const policy = await this.scope(call, question.resource);
     if (!policy) return forbidden(question.resource.type);
     return { status: 200, body: await this.decide(question, call, endpoint) };
+  }
+
+  /** The policy the caller may ask about `resource` under; its store reads traced under the request. */
+  private scope(call: CallContext, resource: Pick<AccessResource, 'type' | 'properties'>): Promise<CompiledPolicy | undefined> {
+    const { gate } = this.deps;
+    return call.trace ? call.trace.within(() => gate.scope(call.caller, resource)) : gate.scope(call.caller, resource);
   }
 
   private async page<T>(page: PageRequest, digest: string, candidates: Candidates, allowed: (id: string) => Promise<boolean>, result: (id: string) => T): Promise<ApiAnswer> {
@@ -111,13 +124,18 @@ export class AuthzenApi {
     return { status: 200, body: await searchPage(candidates, { position, limit, maxChecks: search.maxChecksPerPage, digest }, allowed, result) };
   }
 
-  private async decide(question: AccessQuestion, call: CallContext, endpoint: string): Promise<AuthzenDecision> {
+  private async decide(question: AccessQuestion, call: CallContext, endpoint: DecisionEndpoint): Promise<AuthzenDecision> {
+    const { trace } = call;
+    const evaluation = endpoint === 'search' ? undefined : trace?.evaluation(question);
     let answer: AuthzenDecision;
     try {
-      answer = toAuthzenDecision(await this.deps.model.decide({ ...question, ...(call.requestId !== undefined && { requestId: call.requestId }) }));
+      const decision = await this.deps.model.decide({ ...question, ...(call.requestId !== undefined && { requestId: call.requestId }) }, evaluation);
+      answer = toAuthzenDecision(decision);
+      trace?.decided(decision, evaluation);
     } catch (error) {
       // The decider promises never to throw; if it does, the answer is still a deny.
       this.deps.logger.error({ err: error }, 'access decision failed outside the decider; denying');
+      trace?.decided(undefined, evaluation, error);
       answer = { decision: false, context: { reason: 'internal_error', reason_user: { 'en-403': denySpec('internal_error').message } } };
     }
     this.deps.onDecision?.(endpoint, answer.decision);

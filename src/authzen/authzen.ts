@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
 import type { IdentityAuthenticator } from '../pipeline/pipeline.js';
 import type { StateStore } from '../state/store.js';
+import type { Tracing } from '../tracing/tracer.js';
 import type { Registry } from 'prom-client';
 import type { AccessModel } from './access-model.js';
 import { AuthzenApi } from './api.js';
@@ -18,6 +19,8 @@ export interface AuthzenParts {
   readonly store: StateStore;
   readonly registry: Registry;
   readonly logger: Logger;
+  /** Settings `tracing`; undefined when off. */
+  readonly tracing?: Tracing;
 }
 
 export function createAuthzenServer(parts: AuthzenParts): AuthzenServer {
@@ -43,6 +46,7 @@ export function createAuthzenServer(parts: AuthzenParts): AuthzenServer {
     gate,
     logger,
     maxHeaderBytes: settings.limits.maxHeaderBytes,
+    ...(parts.tracing && { tracing: parts.tracing }),
     onAnswer: (endpoint, status) => metrics.requests.inc({ endpoint, status: String(status) }),
   });
 }

@@ -9,7 +9,7 @@ import { ROUTE_RESOURCE_TYPE, type AccessModel } from './access-model.js';
 
 export function keycardAccessModel(access: AccessDecider, policies: () => PolicySet | undefined): AccessModel {
   return {
-    decide: (question) => access.decide(question),
+    decide: (question, phases) => access.decide(question, phases),
     policyFor(resource) {
       const set = policies();
       if (!set) return undefined;

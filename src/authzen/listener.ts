@@ -4,13 +4,15 @@
 // method is; the connection then goes to the http2 server, otherwise to the http server.
 // An HTTP/1 socket is handed over as is (the bytes read are put back). An HTTP/2 socket goes
 // through a small stream wrapper: the http2 session reads the socket's handle directly and would
-// miss bytes put back in JavaScript.
+// miss bytes put back in JavaScript. Neither inner server listens, so stopping is done here
+// (connection-drain.ts): in-flight answers finish, idle connections close.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ListenAddress } from '../config/listen-address.js';
 import { listenOn } from '../server/listen.js';
+import { ConnectionDrain } from './connection-drain.js';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -30,21 +32,28 @@ export class DualProtocolListener {
   private readonly tcp: NetServer;
   private readonly http1: HttpServer;
   private readonly http2: Http2Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly drain = new ConnectionDrain();
   /** The wrapped stream has no address of its own: the peer's, per HTTP/2 session. */
   private readonly sessionPeers = new WeakMap<Http2Session, string | undefined>();
-  private pendingPeer: string | undefined;
+  /** The socket being handed to the http2 server (its 'session' event comes synchronously). */
+  private handingOver: Socket | undefined;
 
   constructor(private readonly options: ListenerOptions) {
-    this.http1 = createHttpServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: 30_000 }, (request, response) =>
-      options.handler(request, response, request.socket.remoteAddress),
-    );
+    this.http1 = createHttpServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: 30_000 }, (request, response) => {
+      this.drain.http1Request(request.socket, response);
+      options.handler(request, response, request.socket.remoteAddress);
+    });
     this.http1.keepAliveTimeout = 60_000;
     this.http2 = createHttp2Server({ maxSessionMemory: 10, settings: { maxHeaderListSize: options.maxHeaderBytes } }, (request, response) =>
       options.handler(request, response, this.sessionPeers.get(request.stream.session!)),
     );
-    // Emitted synchronously while the connection is handed over (see classify).
-    this.http2.on('session', (session) => this.sessionPeers.set(session, this.pendingPeer));
+    // Emitted synchronously while the connection is handed over (see toHttp2).
+    this.http2.on('session', (session) => {
+      const socket = this.handingOver;
+      if (socket === undefined) return;
+      this.sessionPeers.set(session, socket.remoteAddress);
+      this.drain.http2Session(session, socket);
+    });
     this.tcp = createNetServer((socket) => this.classify(socket));
   }
 
@@ -52,21 +61,23 @@ export class DualProtocolListener {
     return listenOn(this.tcp, this.options.listen);
   }
 
-  /** Stops accepting, lets in-flight requests finish, then closes idle connections. */
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting and closes idle connections; requests in flight are answered, then their
+   * connections close. After `graceMs` whatever is still open is cut.
+   */
+  async stop(graceMs: number): Promise<void> {
     if (!this.tcp.listening) return;
+    // The callback comes once every connection the listener accepted has closed.
     const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
-    this.http1.closeIdleConnections();
-    this.http1.close();
-    this.http2.close();
-    // Sockets still open (h2 sessions, unclassified connections) end once their work is done.
-    for (const socket of this.sockets) socket.end();
+    this.drain.stop();
+    const timer = setTimeout(() => this.drain.force(), graceMs);
     await closed;
+    clearTimeout(timer);
   }
 
   private classify(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    this.drain.accepted(socket);
+    if (socket.destroyed) return;
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
     let received = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -85,12 +96,16 @@ export class DualProtocolListener {
   }
 
   private toHttp1(socket: Socket, received: Buffer): void {
+    this.drain.http1Connection(socket);
     socket.unshift(received);
     this.http1.emit('connection', socket);
     socket.resume();
   }
 
   private toHttp2(socket: Socket, received: Buffer): void {
+    // node:http2 turns Nagle's algorithm off only on a socket it is given itself; behind the
+    // stream below every answer would wait for the client's delayed ACK (about 40 ms).
+    socket.setNoDelay(true);
     const stream = new Duplex({
       read: () => void socket.resume(),
       write: (chunk: Buffer, encoding, callback) => void socket.write(chunk, encoding, callback),
@@ -109,11 +124,11 @@ export class DualProtocolListener {
     socket.on('end', () => stream.push(null));
     socket.on('close', () => stream.destroy());
     stream.push(received);
-    this.pendingPeer = socket.remoteAddress;
+    this.handingOver = socket;
     try {
       this.http2.emit('connection', stream);
     } finally {
-      this.pendingPeer = undefined;
+      this.handingOver = undefined;
     }
     socket.resume();
   }

@@ -1,8 +1,11 @@
 // The AuthZEN HTTP binding: routes, the caller's authentication, body limits, JSON in and out,
 // X-Request-ID echoed on every answer. Bad input is a 4xx with a message naming the problem
-// (never a 500); `{error, message}` is every error body.
+// (never a 500); `{error, message}` is every error body. With tracing on, each POST to an
+// endpoint is one `keycard.authzen` span continuing the caller's trace (src/tracing/authzen-trace.ts).
 import { DenyError, denySpec } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import type { AuthzenTrace } from '../tracing/authzen-trace.js';
+import { arrivalMark, type Tracing } from '../tracing/tracer.js';
 import type { AuthzenApi, ApiAnswer, CallContext } from './api.js';
 import type { CallerGate } from './caller.js';
 import { DualProtocolListener, type AnyRequest, type AnyResponse } from './listener.js';
@@ -16,6 +19,8 @@ export interface AuthzenServerDeps {
   readonly gate: CallerGate;
   readonly logger: Logger;
   readonly maxHeaderBytes: number;
+  /** Settings `tracing`; undefined when off. */
+  readonly tracing?: Tracing;
   /** Told of every answer: endpoint (or `other`) and HTTP status (metrics). */
   readonly onAnswer?: (endpoint: Endpoint | 'metadata' | 'other', status: number) => void;
 }
@@ -51,8 +56,9 @@ export class AuthzenServer {
     return this.listener.start();
   }
 
-  async stop(): Promise<void> {
-    await this.listener.stop();
+  /** Answers the requests in flight (up to `graceMs`), then closes every connection. */
+  async stop(graceMs: number): Promise<void> {
+    await this.listener.stop(graceMs);
   }
 
   private enabled(endpoint: Endpoint): boolean {
@@ -60,13 +66,17 @@ export class AuthzenServer {
   }
 
   private async handle(request: AnyRequest, response: AnyResponse, peer: string | undefined): Promise<void> {
+    const { tracing } = this.deps;
+    const receivedAt = arrivalMark(tracing);
     const requestId = requestIdOf(request.headers['x-request-id']);
     const path = (request.url ?? '/').split('?')[0]!;
     const endpoint = this.routes.get(path);
     const label = endpoint ?? (path === METADATA_PATH ? 'metadata' : 'other');
+    // Only the endpoints' POSTs are traced: metadata, 404s and 405s decide nothing.
+    const trace = tracing && endpoint && request.method === 'POST' ? tracing.beginAuthzen(headerMap(request), { endpoint, route: path, ...(requestId !== undefined && { requestId }) }, receivedAt) : undefined;
     let answer: ApiAnswer & { headers?: Record<string, string> };
     try {
-      answer = await this.answer(request, path, endpoint, peer, requestId);
+      answer = await this.answer(request, path, endpoint, peer, requestId, trace);
     } catch (error) {
       answer = this.failure(error);
     }
@@ -79,9 +89,17 @@ export class AuthzenServer {
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'authzen answer could not be written');
     }
+    trace?.end({ httpStatus: answer.status, ...(answer.status >= 500 && { errorType: errorCode(answer.body) }) });
   }
 
-  private async answer(request: AnyRequest, path: string, endpoint: Endpoint | undefined, peer: string | undefined, requestId: string | undefined): Promise<ApiAnswer & { headers?: Record<string, string> }> {
+  private async answer(
+    request: AnyRequest,
+    path: string,
+    endpoint: Endpoint | undefined,
+    peer: string | undefined,
+    requestId: string | undefined,
+    trace: AuthzenTrace | undefined,
+  ): Promise<ApiAnswer & { headers?: Record<string, string> }> {
     if (path === METADATA_PATH) {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', `${path} takes GET`, { allow: 'GET, HEAD' });
       const document = metadataDocument(this.deps.settings, hostOf(request), (endpointName) => this.enabled(endpointName));
@@ -90,14 +108,15 @@ export class AuthzenServer {
     if (!endpoint) throw new HttpError(404, 'not_found', `no AuthZEN endpoint at ${path}`);
     if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', `${path} takes POST`, { allow: 'POST' });
     const headers = headerMap(request);
-    const caller = await this.deps.gate.authenticate({ method: 'POST', url: request.url ?? path, headers, remoteAddress: peer });
+    const callerRequest = { method: 'POST', url: request.url ?? path, headers, remoteAddress: peer };
+    const caller = await (trace ? trace.authenticating(() => this.deps.gate.authenticate(callerRequest)) : this.deps.gate.authenticate(callerRequest));
     if (!caller.ok) throw new HttpError(caller.status, caller.reason, caller.message, caller.wwwAuthenticate ? { 'www-authenticate': caller.wwwAuthenticate } : {});
     const contentType = headers.get('content-type');
     if (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType)) {
       throw new HttpError(415, 'unsupported_media_type', `send the request body as Content-Type: application/json${contentType === undefined ? '' : `, not ${contentType}`}`);
     }
     const body = parseJsonBody(await readBody(request, this.deps.settings.maxBodyBytes));
-    const call: CallContext = { caller: caller.identity, requestId };
+    const call: CallContext = { caller: caller.identity, requestId, ...(trace && { trace }) };
     const api = this.deps.api;
     switch (endpoint) {
       case 'evaluation':
@@ -122,6 +141,12 @@ export class AuthzenServer {
     this.deps.logger.error({ err: error }, 'authzen request failed');
     return { status: 500, body: { error: 'internal_error', message: 'the request could not be answered' } };
   }
+}
+
+/** The `error` code of an error body, for the span's error.type. */
+function errorCode(body: unknown): string | undefined {
+  const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function requestIdOf(value: string | string[] | undefined): string | undefined {

@@ -1,6 +1,7 @@
 // A keycard built from the settings file for deciding in-process (check, test): the configured
-// policies, store and relations, with no listeners, no audit output and no policy watching.
-import { Keycard } from '../app.js';
+// policies, store and relations, with no listeners, no audit output, no policy watching and no
+// tracer (whatever the settings or the OTEL_* variables say).
+import { Keycard, type KeycardOptions } from '../app.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -23,6 +24,9 @@ export interface OfflineKeycard {
   close(): Promise<void>;
 }
 
+/** How every offline tool builds its Keycard: nothing traced, so no OpenTelemetry SDK and no exporter. */
+export const OFFLINE_KEYCARD: KeycardOptions = { tracing: false };
+
 /**
  * Throws ConfigError (with every problem) when the settings, seed or policies are invalid.
  * `keys: false` skips loading the issuers' signing keys (no network) when no token will be seen.
@@ -34,6 +38,7 @@ export async function openKeycard(configFile: string, { keys = false }: { keys?:
     { ...settings, audit: { output: 'off' }, policies: { ...settings.policies, watch: false }, shadow: undefined },
     // Problems are thrown and printed by the command; logs would only repeat them.
     createLogger('silent'),
+    OFFLINE_KEYCARD,
   );
   await keycard.load({ keys });
   const policies = keycard.policies.current;

@@ -13,6 +13,7 @@ import { createLogger } from '../log/logger.js';
 import { trustedProxyList } from '../pipeline/client-address.js';
 import { jsonReport, textReport } from '../replay/format.js';
 import { replayLines, type ReplayDeps } from '../replay/replay.js';
+import { OFFLINE_KEYCARD } from './offline-keycard.js';
 import { configPath, UsageError } from './usage.js';
 
 export async function replayCommand(args: string[]): Promise<number> {
@@ -38,6 +39,7 @@ export async function replayCommand(args: string[]): Promise<number> {
     keycard = new Keycard(
       { ...settings, audit: { output: 'off' }, policies: { dir: resolve(values.policies), watch: false } },
       createLogger('silent'),
+      OFFLINE_KEYCARD,
     );
     if (!(await keycard.policies.reload())) throw keycard.policies.lastError!;
     const policies = keycard.policies.current!;

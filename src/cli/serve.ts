@@ -68,7 +68,7 @@ async function servePrimary(settings: Settings, workers: number): Promise<void> 
   const primary = new ClusterPrimary(settings, workers, logger);
   const ports = await primary.start();
   console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, authzenPort: ports.authzen, ready: ports.ready, workers }));
-  logger.info({ grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, workers }, 'keycard cluster listening');
+  logger.info({ grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, authzenPort: ports.authzen, workers }, 'keycard cluster listening');
   onSignals(logger, () => primary.stop().then((clean) => (clean ? 0 : 1)));
 }
 

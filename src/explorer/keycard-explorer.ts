@@ -1,10 +1,13 @@
-// The decision explorer's part in one keycard process: every decision becomes a sanitized record,
-// kept in the ring this process serves on its admin port or, in a cluster worker, queued for the
-// primary (which keeps the ring and serves the page); and hypothetical requests are decided
+// The decision explorer's part in one keycard process: every decision (Check, the HTTP check mode,
+// AuthZEN access decisions) becomes a sanitized record, kept in the ring this process serves on
+// its admin port or, in a cluster worker, queued for the primary (which keeps the ring and serves
+// the page); and hypothetical requests are decided
 // against this process's policies. Built only when `explorer.enabled`: otherwise keycard does
 // nothing per request for the explorer.
+import type { AccessQuestion } from '../access/types.js';
 import type { ListenAddress } from '../config/listen-address.js';
 import type { AuthzInput, Decision } from '../pipeline/types.js';
+import { toAccessRecord } from './access-record.js';
 import { AdminToken } from './admin-token.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { ExplorerRoutes } from './http.js';
@@ -70,7 +73,15 @@ export class KeycardExplorer {
 
   /** Called for every decision (Pipeline onDecision): must stay cheap and never throw. */
   record(decision: Decision, input: AuthzInput): void {
-    const record = toExplorerRecord(decision, input, this.masker && { masker: this.masker });
+    this.keep(toExplorerRecord(decision, input, this.masker && { masker: this.masker }));
+  }
+
+  /** Called for every access decision (AccessDecider onDecision): must stay cheap and never throw. */
+  recordAccess(decision: Decision, question: AccessQuestion): void {
+    this.keep(toAccessRecord(decision, question, this.masker && { masker: this.masker }));
+  }
+
+  private keep(record: ExplorerRecord): void {
     if (this.served) this.served.ring.add(record);
     else this.outbox?.push(record);
   }

@@ -2,12 +2,20 @@
 // Never a credential: no header values, no query string (which can carry tokens), no internal
 // identity token; a header value that a condition's message quotes is redacted. Subjects are
 // masked when the settings ask. Every string is bounded, so the ring's memory is too.
+// Check decisions (Envoy, the HTTP check mode) are CheckRecords; access decisions (AuthZEN) are
+// AccessRecords (access-record.ts).
 import type { CredentialKind } from '../authn/identity.js';
 import { decisionLabel, type AuthzInput, type Decision } from '../pipeline/types.js';
 import type { Challenge, RuleTrace } from '../policy/evaluate.js';
+import type { AccessRecord } from './access-record.js';
 import type { SubjectMasker } from './mask.js';
 
-export interface ExplorerRecord {
+/** A decision of either kind, as the ring keeps it. */
+export type ExplorerRecord = CheckRecord | AccessRecord;
+
+export interface CheckRecord {
+  /** Always set by keycard; absent only in records from before access decisions were recorded. */
+  readonly kind?: 'check';
   readonly id: string;
   /** ISO 8601, when the decision was made. */
   readonly time: string;
@@ -47,12 +55,12 @@ export interface ExplorerRecord {
 /** Claims every token carries; the explanation lists only the others. */
 const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
 
-const MAX_PATH = 2048;
-const MAX_SHORT = 256;
-const MAX_MESSAGE = 1024;
-const MAX_DETAIL = 2048;
+export const MAX_PATH = 2048;
+export const MAX_SHORT = 256;
+export const MAX_MESSAGE = 1024;
+export const MAX_DETAIL = 2048;
 const MAX_CLAIMS_JSON = 2048;
-const MAX_TRACE = 100;
+export const MAX_TRACE = 100;
 /** Shorter header values are not redacted from messages: they would blank out ordinary words. */
 const MIN_SECRET_LENGTH = 6;
 /** Headers that carry credentials; other headers whose names look like these are treated alike. */
@@ -64,7 +72,7 @@ export interface RecordOptions {
   readonly now?: () => number;
 }
 
-export function toExplorerRecord(decision: Decision, input: AuthzInput, options: RecordOptions = {}): ExplorerRecord {
+export function toExplorerRecord(decision: Decision, input: AuthzInput, options: RecordOptions = {}): CheckRecord {
   const { identity } = decision;
   const { masker } = options;
   const subject = identity.authenticated ? identity.subject : undefined;
@@ -72,6 +80,7 @@ export function toExplorerRecord(decision: Decision, input: AuthzInput, options:
   const clean = cleaner(input, subject, shownSubject);
   const requestPath = bound(input.path.split(/[?#]/, 1)[0]!, MAX_PATH);
   return {
+    kind: 'check',
     id: decision.id,
     time: new Date(options.now?.() ?? Date.now()).toISOString(),
     ...(decision.service !== undefined && { service: decision.service }),
@@ -148,6 +157,6 @@ function extraClaims(claims: Readonly<Record<string, unknown>>): Readonly<Record
   return size <= MAX_CLAIMS_JSON ? kept : { '(claims)': `${size} characters of claims, too many to keep` };
 }
 
-function bound(text: string, max: number): string {
+export function bound(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }

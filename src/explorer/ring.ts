@@ -18,7 +18,7 @@ export interface RecordFilter {
   readonly reason?: string;
   /** Case-insensitive substring of the subject, or a subject whose mask is the record's. */
   readonly subject?: string;
-  /** Case-insensitive substring of the path (normalized, else as sent). */
+  /** Case-insensitive substring of the path (normalized, else as sent); for an access decision, of `type:id` of its resource (or its normalized path). */
   readonly path?: string;
 }
 
@@ -82,11 +82,15 @@ export class DecisionRing {
   private matcher(filter: RecordFilter): (record: ExplorerRecord) => boolean {
     const has = (value: string | undefined, wanted: string | undefined) => !wanted || (value ?? '').toLowerCase().includes(wanted.toLowerCase());
     const subjectMask = filter.subject && this.maskSubject ? this.maskSubject(filter.subject) : undefined;
+    const pathMatches = (record: ExplorerRecord) =>
+      record.kind === 'access'
+        ? has(`${record.resourceType}:${record.resourceId}`, filter.path) || (record.path !== undefined && has(record.path, filter.path))
+        : has(record.path ?? record.requestPath, filter.path);
     return (record) =>
       (!filter.decision || record.decision === filter.decision) &&
       has(record.service, filter.service) &&
       has(record.reason, filter.reason) &&
-      has(record.path ?? record.requestPath, filter.path) &&
+      pathMatches(record) &&
       (has(record.subject, filter.subject) || (subjectMask !== undefined && record.subject === subjectMask));
   }
 }

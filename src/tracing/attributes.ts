@@ -9,7 +9,9 @@
 export const ATTR_DB_OPERATION_NAME = 'db.operation.name';
 export const ATTR_DB_SYSTEM_NAME = 'db.system.name';
 export const ATTR_ERROR_TYPE = 'error.type';
+export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_RPC_METHOD = 'rpc.method';
 export const ATTR_RPC_SYSTEM_NAME = 'rpc.system.name';
 export const ATTR_SERVER_ADDRESS = 'server.address';
@@ -27,6 +29,12 @@ export const SPAN_PHASE_PREFIX = 'keycard.';
 /** Store spans are `keycard.store.<op>`, op a StoreReadOp (rolesFor, subjectsOf, revocationFor, apiKey, session, subjectProperties). */
 export const SPAN_STORE_PREFIX = 'keycard.store.';
 export const SPAN_JWKS_FETCH = 'keycard.jwks.fetch';
+/** One AuthZEN request (SERVER, child of the caller's span). */
+export const SPAN_AUTHZEN = 'keycard.authzen';
+/** The AuthZEN caller's authentication, under the request span (its store reads and JWKS fetches under it). */
+export const SPAN_AUTHZEN_CALLER = 'keycard.authzen.caller';
+/** One evaluation of an AuthZEN request: a decision with the same phase children and attributes as keycard.check. */
+export const SPAN_EVALUATION = 'keycard.evaluation';
 
 export const KEYCARD_DECISION_ID = 'keycard.decision_id';
 /** allow | deny | dry_run_deny. */
@@ -55,5 +63,18 @@ export const KEYCARD_STORE_RESULT = 'keycard.store.result';
 /** The JWKS file (jwksFile issuers). */
 export const KEYCARD_JWKS_FILE = 'keycard.jwks.file';
 
+/** evaluation, evaluations, searchSubject, searchResource, searchAction (as the keycard_authzen_* metrics label them). */
+export const KEYCARD_AUTHZEN_ENDPOINT = 'keycard.authzen.endpoint';
+/** The resource type an evaluation asks about (a type some policy names: others are refused before deciding). */
+export const KEYCARD_AUTHZEN_RESOURCE_TYPE = 'keycard.authzen.resource_type';
+/** The action an evaluation asks about. Never the subject or resource id, properties or context. */
+export const KEYCARD_AUTHZEN_ACTION = 'keycard.authzen.action';
+/** Decisions an AuthZEN request made (a search's per-candidate decisions are counted here, not spanned). */
+export const KEYCARD_AUTHZEN_DECISIONS = 'keycard.authzen.decisions';
+/** How many of them allowed. */
+export const KEYCARD_AUTHZEN_ALLOWED = 'keycard.authzen.allowed';
+
 /** The longest request id recorded: the header can come from outside. */
 export const MAX_REQUEST_ID_LENGTH = 128;
+/** The longest AuthZEN resource type or action name recorded. */
+export const MAX_NAME_LENGTH = 128;

@@ -3,6 +3,8 @@
 // fetches under the phase they happen in. Each phase ends at the pipeline's own timing mark
 // (PhaseObserver.phase), and the next one is opened at that mark, live, so that store and JWKS
 // spans started during it have a parent and a deny mid-phase shows in the phase it happened in.
+// An AuthZEN evaluation is the same decision under its request's span (authzen-trace.ts): a
+// `keycard.evaluation` span with the same phases and attributes, and no respond phase of its own.
 //
 // A deny is not an error: the decision span's status stays unset. Reasons that mean keycard could
 // not decide (internal_error, store_unavailable and the other 503s) set status ERROR and error.type.
@@ -54,7 +56,7 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
 
   constructor(
     private readonly tracer: Tracer,
-    /** The `keycard.check` span; recording (the sampler kept it). */
+    /** The `keycard.check` span (or an AuthZEN request's `keycard.evaluation`); recording (the sampler kept it). */
     readonly span: Span,
     /** Date.now() - performance.now() when the check arrived: turns this decision's marks into times. */
     private readonly epochOffset: number,
@@ -101,6 +103,24 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
   responding(decision: Decision): void {
     if (this.ended) return;
     const now = performance.now();
+    this.record(decision, now);
+    this.open = this.openPhase('respond', now);
+  }
+
+  /**
+   * The decision is made and there is no answer of its own to send (one evaluation of an AuthZEN
+   * request, whose answer the request span covers): records it and ends the decision span.
+   */
+  finish(decision: Decision): void {
+    if (this.ended) return;
+    const now = performance.now();
+    this.record(decision, now);
+    this.ended = true;
+    this.span.end(this.time(now));
+  }
+
+  /** The decision's attributes on its span; the phase it ended in is closed at `now`. */
+  private record(decision: Decision, now: number): void {
     const reason = decision.dryRun?.reason ?? decision.reason;
     const failed = reason === 'internal_error' || decision.status >= 500;
     const open = this.open;
@@ -108,6 +128,7 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
       open.span.setAttribute(KEYCARD_REASON, reason);
       if (failed) open.span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
       open.span.end(this.time(now));
+      this.open = undefined;
     }
     const { span } = this;
     span.setAttribute(KEYCARD_DECISION_ID, decision.id);
@@ -126,7 +147,6 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
       span.setAttribute(ATTR_ERROR_TYPE, reason);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     }
-    this.open = this.openPhase('respond', now);
   }
 
   /** The answer is out (or failed to be made): ends `respond` and the decision span. */

@@ -15,16 +15,21 @@ import type { AuthzInput } from '../pipeline/types.js';
 import type { StoreObserver } from '../state/store-observer.js';
 import type { StateStore } from '../state/store.js';
 import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_ROUTE,
   ATTR_PROCESS_PID,
   ATTR_RPC_METHOD,
   ATTR_RPC_SYSTEM_NAME,
   ATTR_SERVICE_INSTANCE_ID,
   ATTR_SERVICE_NAME,
+  KEYCARD_AUTHZEN_ENDPOINT,
   KEYCARD_REQUEST_ID,
   MAX_REQUEST_ID_LENGTH,
   RPC_SYSTEM_NAME_VALUE_GRPC,
+  SPAN_AUTHZEN,
   SPAN_CHECK,
 } from './attributes.js';
+import { AuthzenTrace } from './authzen-trace.js';
 import { resolveTracingConfig, type Environment, type TracingConfig } from './config.js';
 import { CountingSpanProcessor, type DropReason } from './counting-processor.js';
 import { DecisionTrace } from './decision-trace.js';
@@ -109,6 +114,21 @@ export class Tracing {
     if (!span.isRecording()) return undefined;
     if (input.requestId !== undefined) span.setAttribute(KEYCARD_REQUEST_ID, input.requestId.slice(0, MAX_REQUEST_ID_LENGTH));
     return new DecisionTrace(this.tracer, span, epochOffset);
+  }
+
+  /**
+   * Starts the trace of one AuthZEN request (an endpoint's POST), continuing the caller's trace
+   * from its headers (traceparent/tracestate or B3) as a Check continues the proxy's; undefined
+   * when the sampler leaves it out. `route` is the endpoint's path (http.route).
+   */
+  beginAuthzen(headers: ReadonlyMap<string, string>, request: { readonly endpoint: string; readonly route: string; readonly requestId?: string }, receivedAt: number): AuthzenTrace | undefined {
+    const parent = extractParent(headers);
+    const epochOffset = Date.now() - performance.now();
+    const attributes = { [KEYCARD_AUTHZEN_ENDPOINT]: request.endpoint, [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_HTTP_ROUTE]: request.route };
+    const span = this.tracer.startSpan(SPAN_AUTHZEN, { kind: SpanKind.SERVER, startTime: openTelemetrySdk().core.millisToHrTime(receivedAt + epochOffset), attributes }, parent);
+    if (!span.isRecording()) return undefined;
+    if (request.requestId !== undefined) span.setAttribute(KEYCARD_REQUEST_ID, request.requestId.slice(0, MAX_REQUEST_ID_LENGTH));
+    return new AuthzenTrace(this.tracer, span, epochOffset, request.endpoint);
   }
 
   /** The serving store, its decision-time reads traced. */

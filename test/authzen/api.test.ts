@@ -267,6 +267,17 @@ describe('metadata and transports', () => {
         [200, 'h2-2', false],
         [200, 'h2-3', true],
       ]);
+
+      // One question at a time on the session: each answer must leave at once. A handed-over socket
+      // that kept Nagle's algorithm waited for the client's delayed ACK, ~40 ms per answer (a
+      // generous bound, far from both: an answer takes about a millisecond here).
+      const lapsMs: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const started = performance.now();
+        expect((await ask('1')).status).toBe(200);
+        lapsMs.push(performance.now() - started);
+      }
+      expect(lapsMs.sort((a, b) => a - b)[4], `sequential h2c answers took ${lapsMs.map((ms) => ms.toFixed(1)).join(', ')} ms`).toBeLessThan(25);
     } finally {
       session.close();
     }

@@ -2,19 +2,24 @@
 // against a real in-process keycard whose decisions are made over gRPC with real RS256 tokens:
 // the page loads without console errors or outside resources, new decisions appear live, a filter
 // narrows the list, a denied decision's explanation names the failing condition, the try form
-// explains a hypothetical request, and no token text is anywhere in the page.
+// explains a hypothetical request, an access decision (AuthZEN) shows and explains itself, and
+// no token text (nor an access question's property values) is anywhere in the page.
 // With KEYCARD_EXPLORER_SCREENSHOT=FILE it also saves a screenshot there (docs/images/explorer.png).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveExplorer, tokenParts, type ServedExplorer } from './served.js';
+import { HIDDEN_VALUE } from '../../src/explorer/access-record.js';
+import { SAM_EMAIL, serveExplorer, tokenParts, type ServedExplorer } from './served.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
 
 /** Live updates take a stream notification and a fetch: give them time on a busy machine. */
 const eventually = <T>(probe: () => T | Promise<T>) => expect.poll(probe, { timeout: 5_000 });
+
+/** A resource property of the access question: the page never shows it. */
+const OWNER = 'owner-secret-mail@example.com';
 
 const PAYMENTS_POLICY = `
 service: payments
@@ -39,7 +44,7 @@ describe('the explorer page in Chromium', () => {
   const explorerResponses: Promise<string>[] = [];
 
   beforeAll(async () => {
-    served = await serveExplorer({ files: { 'policies/payments.yaml': PAYMENTS_POLICY } });
+    served = await serveExplorer({ authzen: true, files: { 'policies/payments.yaml': PAYMENTS_POLICY } });
     await served.ask({ path: '/orders/41' }, 'alice');
     await served.ask({ method: 'POST', path: '/orders/41/refund' }, 'alice');
     await served.ask({ service: 'payments', path: '/payments/9' }, 'sam');
@@ -135,6 +140,32 @@ describe('the explorer page in Chromium', () => {
     expect(await result.innerText()).toContain('roles     finance (given)');
   });
 
+  it('shows an access decision (AuthZEN) as it happens and explains it, naming the failing condition', async () => {
+    const before = await rows().count();
+    const answer = await served.evaluate({
+      subject: { type: 'user', id: 'sam' },
+      action: { name: 'can_edit' },
+      resource: { type: 'document', id: 'd-7', properties: { owner: OWNER } },
+    });
+    expect(answer.body.decision).toBe(false);
+    await eventually(() => rows().count()).toBe(before + 1);
+    expect((await rowTexts())[0]).toMatch(/deny 403\s+docs\s+AuthZEN can_edit document:d-7\s+user:sam\s+no_matching_rule/);
+    // The path filter finds it by resource type:id.
+    await page.fill('#filters input[name="path"]', 'document:d-7');
+    await eventually(rowTexts).toHaveLength(1);
+    await page.locator('#decisions tbody tr', { hasText: 'document:d-7' }).click();
+    const explanation = page.locator('#detail-explanation');
+    await eventually(() => explanation.innerText()).toContain('question  can_edit on document "d-7" (access question)');
+    const text = await explanation.innerText();
+    expect(text).toContain(`edit-own  allow  not applied: attribute resource.properties.owner (${HIDDEN_VALUE}) does not satisfy equals subject.properties.email (${HIDDEN_VALUE})`);
+    expect(text).toContain('caller    sam (issuer authzen)');
+    expect(text).toContain('decision  deny 403 no_matching_rule');
+    expect(await page.locator('#detail-explanation .failed').count()).toBe(1);
+    expect(await page.locator('#detail-fields').innerText()).toContain('an AuthZEN caller (access question)');
+    await page.click('#filters button[type="reset"]');
+    await eventually(rowTexts).toHaveLength(before + 1);
+  });
+
   it('never shows a token, anywhere in the page or in what the page fetched', async () => {
     const content = await page.content();
     const fetched = (await Promise.all(explorerResponses)).join('\n');
@@ -144,6 +175,10 @@ describe('the explorer page in Chromium', () => {
       expect(fetched).not.toContain(part);
     }
     expect(content).not.toMatch(/Bearer/i);
+    for (const value of [OWNER, SAM_EMAIL]) {
+      expect(content).not.toContain(value);
+      expect(fetched).not.toContain(value);
+    }
     expect(problems).toEqual([]);
   });
 

@@ -2,10 +2,10 @@
 // and the ring itself (capacity respected, newest first, numbered, filtered, listened to).
 import { describe, expect, it } from 'vitest';
 import { BoundedQueue } from '../../src/explorer/bounded-queue.js';
-import type { ExplorerRecord } from '../../src/explorer/record.js';
+import type { CheckRecord } from '../../src/explorer/record.js';
 import { DecisionRing } from '../../src/explorer/ring.js';
 
-function record(n: number, fields: Partial<ExplorerRecord> = {}): ExplorerRecord {
+function record(n: number, fields: Partial<CheckRecord> = {}): CheckRecord {
   return { id: `d${n}`, time: new Date(n * 1000).toISOString(), method: 'GET', host: 'h', requestPath: `/p/${n}`, roles: [], decision: 'allow', status: 200, reason: 'allowed', trace: [], latencyMs: 1, ...fields };
 }
 

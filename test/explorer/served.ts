@@ -1,6 +1,7 @@
 // An in-process keycard (real gRPC and admin listeners on port 0) with the decision explorer on,
 // a test issuer whose RS256 keys are in a local JWKS file, and a Check client: the world the
-// explorer tests send real tokens through.
+// explorer tests send real tokens through. With `authzen: true`, also the AuthZEN listener and a
+// documents service whose access rules it answers (access decisions for the explorer).
 import { Keycard } from '../../src/app.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -22,8 +23,37 @@ export interface ServedExplorer {
   readonly tokens: string[];
   /** A Check for the orders service; with `subject`, carrying a fresh RS256 token for it. */
   ask(spec: HttpRequestSpec, subject?: string, claims?: Record<string, unknown>): Promise<CheckResponse__Output>;
+  /** An AuthZEN evaluation (with `authzen: true`), asked by the docs service's caller with a fresh token. */
+  evaluate(question: object): Promise<{ status: number; body: { decision?: boolean; context?: Record<string, unknown> } }>;
   close(): Promise<void>;
 }
+
+/** Access rules for AuthZEN: customers and support read documents; only a document's owner (by e-mail) edits it. */
+export const DOCS_POLICY = `
+service: docs
+hosts: [docs.shop.svc]
+authentication: { issuers: [test-idp] }
+authzen:
+  callers: [{ subject: svc-docs }]
+rules:
+  - id: read-docs
+    effect: allow
+    match: { actions: [can_read], resources: [document] }
+    when: [{ role: [customer, support] }]
+  - id: edit-own
+    effect: allow
+    match: { actions: [can_edit], resources: [document] }
+    when: [{ attribute: { name: resource.properties.owner, equals: { attribute: subject.properties.email } } }]
+`;
+
+/** The directory e-mail of sam: a property value the explorer must never show. */
+export const SAM_EMAIL = 'sam-directory-mail@example.com';
+
+const AUTHZEN_SETTINGS = `
+authzen:
+  listen: 127.0.0.1:0
+  authentication: { credentials: [{ jwt: { issuers: [test-idp] } }] }
+`;
 
 export interface ExplorerOptions {
   /** The `explorer:` settings block, as YAML flow mapping contents. */
@@ -33,14 +63,20 @@ export interface ExplorerOptions {
   readonly policy?: string;
   /** More files for the workspace (another service's policy). */
   readonly files?: Readonly<Record<string, string>>;
+  /** The AuthZEN listener and the docs policy (DOCS_POLICY), sam's e-mail in the subject directory. */
+  readonly authzen?: boolean;
 }
 
 export async function serveExplorer(options: ExplorerOptions = {}): Promise<ServedExplorer> {
   const key = await makeKey('RS256');
   const workspace = new Workspace().writeAll({
-    'keycard.yaml': settingsYaml(`explorer: { ${options.explorer ?? 'enabled: true'} }\n`).replace('admin: { listen: 127.0.0.1:0 }', `admin: { listen: ${options.adminListen ?? '127.0.0.1:0'} }`),
+    'keycard.yaml': settingsYaml(`explorer: { ${options.explorer ?? 'enabled: true'} }\n${options.authzen ? AUTHZEN_SETTINGS : ''}`).replace(
+      'admin: { listen: 127.0.0.1:0 }',
+      `admin: { listen: ${options.adminListen ?? '127.0.0.1:0'} }`,
+    ),
     'jwks.json': jwks(key),
-    'seed.yaml': SEED,
+    'seed.yaml': options.authzen ? `${SEED}subjects:\n  - { id: sam, properties: { email: ${SAM_EMAIL} } }\n` : SEED,
+    ...(options.authzen && { 'policies/docs.yaml': DOCS_POLICY }),
     'policies/orders.yaml': options.policy ?? ORDERS_POLICY,
     'admin-token': `${ADMIN_TOKEN}\n`,
     ...options.files,
@@ -72,6 +108,17 @@ export async function serveExplorer(options: ExplorerOptions = {}): Promise<Serv
         headers.authorization = `Bearer ${token}`;
       }
       return check(client, buildCheckRequest({ service: 'orders', ...spec, headers }));
+    },
+    async evaluate(question) {
+      if (ports.authzen === undefined) throw new Error('serveExplorer({ authzen: true }) serves AuthZEN');
+      const token = await signToken(key, { sub: 'svc-docs' });
+      tokens.push(token);
+      const response = await fetch(`http://127.0.0.1:${ports.authzen}/access/v1/evaluation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(question),
+      });
+      return { status: response.status, body: (await response.json()) as { decision?: boolean; context?: Record<string, unknown> } };
     },
     async close() {
       client.close();

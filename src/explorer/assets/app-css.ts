@@ -46,6 +46,7 @@ tbody tr.selected { background: var(--select); box-shadow: inset 3px 0 0 var(--a
 .badge.allow { color: var(--allow); background: var(--allow-bg); }
 .badge.deny { color: var(--deny); background: var(--deny-bg); }
 .badge.dry_run_deny { color: var(--dry); background: var(--dry-bg); }
+.kind { display: inline-block; padding: 0 4px; border-radius: 4px; font-size: 11px; font-weight: 600; color: var(--accent); border: 1px solid var(--accent); }
 .fields { display: grid; grid-template-columns: repeat(2, max-content minmax(0, 1fr)); gap: 2px 10px; margin: 0 0 8px; font-size: 13px; }
 .fields dt { color: var(--muted); }
 .fields dd { margin: 0; overflow-wrap: anywhere; }

@@ -1,8 +1,9 @@
 // The explorer page's script: lists the recent decisions (newest first) with the filters, follows
 // the live stream for new ones, shows one decision's explanation on click, and sends the "try a
-// request" form. Everything from the server is put in the page as text (textContent), never as
-// HTML: paths and subjects come from callers. Plain ES2020, no framework; kept free of backticks
-// and dollar-brace so that it can live in this template string.
+// request" form. Access decisions (AuthZEN) show their action and resource where a Check shows its
+// method and path, tagged AuthZEN. Everything from the server is put in the page as text
+// (textContent), never as HTML: paths and subjects come from callers. Plain ES2020, no framework;
+// kept free of backticks and dollar-brace so that it can live in this template string.
 export const APP_JS = String.raw`'use strict';
 (function () {
   var BASE = '/explorer/api/';
@@ -110,8 +111,8 @@ export const APP_JS = String.raw`'use strict';
       decision.appendChild(decisionBadge(record.decision, record.status));
       row.appendChild(decision);
       row.appendChild(make('td', '', record.service || '—'));
-      row.appendChild(make('td', '', record.method + ' ' + (record.path || record.requestPath))).title = record.host;
-      row.appendChild(make('td', '', record.subject || 'anonymous'));
+      row.appendChild(requestCell(record));
+      row.appendChild(make('td', '', subjectText(record)));
       row.appendChild(make('td', '', record.reason));
       row.appendChild(make('td', '', record.rule || ''));
       row.appendChild(make('td', 'num', record.latencyMs.toFixed(2)));
@@ -123,6 +124,25 @@ export const APP_JS = String.raw`'use strict';
     var list = el('services');
     var known = Object.keys(services).sort();
     list.replaceChildren.apply(list, known.map(function (name) { var option = make('option'); option.value = name; return option; }));
+  }
+
+  // A Check: its method and path (the host on hover). An access decision: its action and resource, tagged.
+  function requestCell(record) {
+    if (record.kind !== 'access') {
+      var cell = make('td', '', record.method + ' ' + (record.path || record.requestPath));
+      cell.title = record.host;
+      return cell;
+    }
+    var access = make('td', 'access');
+    access.title = 'access question (AuthZEN)';
+    access.appendChild(make('span', 'kind', 'AuthZEN'));
+    access.appendChild(document.createTextNode(' ' + record.action + ' ' + record.resourceType + ':' + record.resourceId));
+    return access;
+  }
+
+  function subjectText(record) {
+    if (record.kind === 'access') return record.subjectType + ':' + record.subject;
+    return record.subject || 'anonymous';
   }
 
   function explanationBlock(target, lines) {
@@ -154,6 +174,7 @@ export const APP_JS = String.raw`'use strict';
       fields.replaceChildren();
       field(fields, 'decision id', record.id);
       field(fields, 'time', new Date(record.time).toISOString());
+      if (record.kind === 'access') field(fields, 'asked by', 'an AuthZEN caller (access question)');
       field(fields, 'request id', record.requestId);
       field(fields, 'credential', record.credential);
       field(fields, 'client', record.clientAddress);

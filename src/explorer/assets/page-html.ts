@@ -32,13 +32,13 @@ export const PAGE_HTML = `<!doctype html>
       </label>
       <label>Reason <input name="reason"></label>
       <label>Subject <input name="subject"></label>
-      <label>Path <input name="path"></label>
+      <label>Path or resource <input name="path" placeholder="/orders, todo:42"></label>
       <button type="reset">Clear</button>
     </form>
     <div class="table-wrap">
       <table id="decisions">
         <thead>
-          <tr><th>Time</th><th>Decision</th><th>Service</th><th>Request</th><th>Subject</th><th>Reason</th><th>Rule</th><th class="num">ms</th></tr>
+          <tr><th>Time</th><th>Decision</th><th>Service</th><th>Request or question</th><th>Subject</th><th>Reason</th><th>Rule</th><th class="num">ms</th></tr>
         </thead>
         <tbody></tbody>
       </table>
