@@ -22,10 +22,16 @@ export type RequestHandler = (request: AnyRequest, response: AnyResponse, peerAd
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
 const PREFACE_START = Buffer.from('PRI', 'latin1');
 
+/** An HTTP/1 request must have sent its headers by then, and the whole request by REQUEST_TIMEOUT_MS (else 408). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export interface ListenerOptions {
   readonly listen: ListenAddress;
   readonly maxHeaderBytes: number;
   readonly handler: RequestHandler;
+  /** Tests shorten the HTTP/1 header and request deadlines. */
+  readonly timeouts?: { readonly headersMs: number; readonly requestMs: number; readonly checkEveryMs: number };
 }
 
 export class DualProtocolListener {
@@ -39,11 +45,19 @@ export class DualProtocolListener {
   private handingOver: Socket | undefined;
 
   constructor(private readonly options: ListenerOptions) {
-    this.http1 = createHttpServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: 30_000 }, (request, response) => {
-      this.drain.http1Request(request.socket, response);
-      options.handler(request, response, request.socket.remoteAddress);
-    });
+    const timeouts = options.timeouts ?? { headersMs: HEADERS_TIMEOUT_MS, requestMs: REQUEST_TIMEOUT_MS, checkEveryMs: 1_000 };
+    this.http1 = createHttpServer(
+      { maxHeaderSize: options.maxHeaderBytes, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs },
+      (request, response) => {
+        this.drain.http1Request(request.socket, response);
+        options.handler(request, response, request.socket.remoteAddress);
+      },
+    );
     this.http1.keepAliveTimeout = 60_000;
+    // The http server enforces headersTimeout and requestTimeout from a timer it starts when it
+    // begins listening. This one never listens (the TCP server hands it sockets), so it is told it
+    // does: otherwise a client trickling its headers would hold a connection forever.
+    this.http1.emit('listening');
     this.http2 = createHttp2Server({ maxSessionMemory: 10, settings: { maxHeaderListSize: options.maxHeaderBytes } }, (request, response) =>
       options.handler(request, response, this.sessionPeers.get(request.stream.session!)),
     );
@@ -73,6 +87,8 @@ export class DualProtocolListener {
     const timer = setTimeout(() => this.drain.force(), graceMs);
     await closed;
     clearTimeout(timer);
+    // Stops the header/request deadline timer started in the constructor (it "listens" nowhere).
+    this.http1.close(() => undefined);
   }
 
   private classify(socket: Socket): void {
