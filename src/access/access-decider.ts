@@ -17,11 +17,11 @@ import { DenyError } from '../errors.js';
 import {
   buildDecision,
   describeDeny,
-  failureOutcome,
   loadedPolicies,
   policyRelations,
   routePath,
   routePolicy,
+  runPhases,
   type Outcome,
   type Progress,
 } from '../pipeline/decision-steps.js';
@@ -62,15 +62,7 @@ export class AccessDecider {
 
   /** `phases`: the decision's trace, when it is traced (see PhaseObserver). */
   async decide(question: AccessQuestion, phases?: PhaseObserver): Promise<Decision> {
-    const started = performance.now();
-    const phaseMs: Partial<Record<Phase, number>> = {};
-    const progress: Progress = {};
-    let outcome: Outcome;
-    try {
-      outcome = await (phases === undefined ? this.run(question, progress, phaseMs) : phases.within(() => this.run(question, progress, phaseMs, phases)));
-    } catch (error) {
-      outcome = failureOutcome(error);
-    }
+    const { outcome, progress, started, phaseMs } = await runPhases((progress, phaseMs, traced) => this.run(question, progress, phaseMs, traced), phases);
     // No HTML deny page: the answer is JSON.
     const decision = buildDecision(outcome, progress, { started, phaseMs }, undefined);
     try {

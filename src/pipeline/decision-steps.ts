@@ -13,7 +13,7 @@ import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import type { ReadOptions } from '../state/store.js';
 import { normalizeHost, normalizePath } from './normalize.js';
-import type { Decision, Phase } from './types.js';
+import type { Decision, Phase, PhaseObserver } from './types.js';
 
 export type Outcome = { reason: DenyReason | 'allowed'; detail?: string };
 
@@ -65,6 +65,32 @@ export function failureOutcome(error: unknown): Outcome {
   return error instanceof DenyError
     ? { reason: error.reason, detail: error.detail }
     : { reason: 'internal_error', detail: (error as Error)?.stack ?? String(error) };
+}
+
+/** What running a decision's phases leaves behind: the outcome, what the phases established, and their timing. */
+export interface PhasesRun extends DecisionTiming {
+  readonly outcome: Outcome;
+  readonly progress: Progress;
+}
+
+/**
+ * Runs a decision's phases (inside the trace's context when traced), timed; any failure becomes
+ * its outcome (failureOutcome), so nothing escapes as an exception.
+ */
+export async function runPhases(
+  run: (progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver) => Promise<Outcome>,
+  phases: PhaseObserver | undefined,
+): Promise<PhasesRun> {
+  const started = performance.now();
+  const phaseMs: Partial<Record<Phase, number>> = {};
+  const progress: Progress = {};
+  let outcome: Outcome;
+  try {
+    outcome = await (phases === undefined ? run(progress, phaseMs) : phases.within(() => run(progress, phaseMs, phases)));
+  } catch (error) {
+    outcome = failureOutcome(error);
+  }
+  return { outcome, progress, started, phaseMs };
 }
 
 export interface DecisionTiming {

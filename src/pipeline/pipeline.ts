@@ -14,7 +14,7 @@ import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
 import { clientAddress } from './client-address.js';
-import { buildDecision, describeDeny, failureOutcome, loadedPolicies, policyRelations, routePath, routePolicy, type Outcome, type Progress } from './decision-steps.js';
+import { buildDecision, describeDeny, loadedPolicies, policyRelations, routePath, routePolicy, runPhases, type Outcome, type Progress } from './decision-steps.js';
 import type { AuthzInput, Decision, Phase, PhaseObserver } from './types.js';
 import { readStore } from '../state/store-read.js';
 import { directoryReader } from '../access/directory-reader.js';
@@ -70,15 +70,7 @@ export class Pipeline {
 
   /** `phases`: the request's trace, when it is traced (see PhaseObserver). */
   async decide(input: AuthzInput, phases?: PhaseObserver): Promise<Decision> {
-    const started = performance.now();
-    const phaseMs: Partial<Record<Phase, number>> = {};
-    const progress: Progress = {};
-    let outcome: Outcome;
-    try {
-      outcome = await (phases === undefined ? this.run(input, progress, phaseMs) : phases.within(() => this.run(input, progress, phaseMs, phases)));
-    } catch (error) {
-      outcome = failureOutcome(error);
-    }
+    const { outcome, progress, started, phaseMs } = await runPhases((progress, phaseMs, traced) => this.run(input, progress, phaseMs, traced), phases);
     let decision = this.toDecision(outcome, progress, started, phaseMs);
     if (decision.allowed) decision = await this.withIdentityToken(decision, progress, started, phaseMs);
     try {
