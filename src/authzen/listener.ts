@@ -25,13 +25,15 @@ const PREFACE_START = Buffer.from('PRI', 'latin1');
 /** An HTTP/1 request must have sent its headers by then, and the whole request by REQUEST_TIMEOUT_MS (else 408). */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** An h2c session without any frame for this long is closed (GOAWAY), like an idle HTTP/1 keep-alive connection. */
+const SESSION_IDLE_MS = 60_000;
 
 export interface ListenerOptions {
   readonly listen: ListenAddress;
   readonly maxHeaderBytes: number;
   readonly handler: RequestHandler;
-  /** Tests shorten the HTTP/1 header and request deadlines. */
-  readonly timeouts?: { readonly headersMs: number; readonly requestMs: number; readonly checkEveryMs: number };
+  /** Tests shorten the HTTP/1 header and request deadlines and the h2c idle timeout. */
+  readonly timeouts?: { readonly headersMs: number; readonly requestMs: number; readonly checkEveryMs: number; readonly sessionIdleMs: number };
 }
 
 export class DualProtocolListener {
@@ -45,7 +47,7 @@ export class DualProtocolListener {
   private handingOver: Socket | undefined;
 
   constructor(private readonly options: ListenerOptions) {
-    const timeouts = options.timeouts ?? { headersMs: HEADERS_TIMEOUT_MS, requestMs: REQUEST_TIMEOUT_MS, checkEveryMs: 1_000 };
+    const timeouts = options.timeouts ?? { headersMs: HEADERS_TIMEOUT_MS, requestMs: REQUEST_TIMEOUT_MS, checkEveryMs: 1_000, sessionIdleMs: SESSION_IDLE_MS };
     this.http1 = createHttpServer(
       { maxHeaderSize: options.maxHeaderBytes, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: timeouts.checkEveryMs },
       (request, response) => {
@@ -67,6 +69,9 @@ export class DualProtocolListener {
       if (socket === undefined) return;
       this.sessionPeers.set(session, socket.remoteAddress);
       this.drain.http2Session(session, socket);
+      // The http2 server would time the socket out itself, but it was handed a stream wrapper:
+      // time the session instead, so an idle or stalled h2c connection does not stay forever.
+      session.setTimeout(timeouts.sessionIdleMs, () => session.close());
     });
     this.tcp = createNetServer((socket) => this.classify(socket));
   }

@@ -1,5 +1,7 @@
 // The AuthZEN port's HTTP/1 side enforces header and request deadlines, although its http server
-// never listens itself: a client that trickles its headers (slowloris) is answered 408 and cut.
+// never listens itself: a client that trickles its headers (slowloris) is answered 408 and cut;
+// an h2c session that stays idle is closed.
+import { connect as connectHttp2 } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DualProtocolListener } from '../../src/authzen/listener.js';
@@ -15,7 +17,7 @@ async function start(): Promise<number> {
     listen: { host: '127.0.0.1', port: 0 },
     maxHeaderBytes: 16 * 1024,
     handler: (_request, response) => response.end('ok'),
-    timeouts: { headersMs: 500, requestMs: 1_000, checkEveryMs: 100 },
+    timeouts: { headersMs: 500, requestMs: 1_000, checkEveryMs: 100, sessionIdleMs: 500 },
   });
   return listener.start();
 }
@@ -44,5 +46,18 @@ describe('the AuthZEN listener over HTTP/1.1', () => {
     const port = await start();
     const response = await fetch(`http://127.0.0.1:${port}/`);
     expect(await response.text()).toBe('ok');
+  });
+});
+
+describe('the AuthZEN listener over h2c', () => {
+  it('closes a session that stays idle', async () => {
+    const session = connectHttp2(`http://127.0.0.1:${await start()}`);
+    const closed = new Promise<boolean>((resolve) => {
+      session.on('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5_000);
+    });
+    session.on('error', () => undefined);
+    expect(await closed, 'the idle session was still open after 5 s').toBe(true);
+    session.destroy();
   });
 });
