@@ -5,11 +5,11 @@
 // of their values (`attribute resource.properties.owner ("...") does not satisfy ...`) keeps the
 // attribute's name and loses the value. Every string is bounded, as for Check records.
 import type { AccessQuestion } from '../access/types.js';
-import { decisionLabel, type Decision } from '../pipeline/types.js';
+import type { Decision } from '../pipeline/types.js';
 import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { Challenge, RuleTrace } from '../policy/evaluate.js';
 import type { SubjectMasker } from './mask.js';
-import { bound, MAX_DETAIL, MAX_MESSAGE, MAX_PATH, MAX_SHORT, MAX_TRACE, type RecordOptions } from './record.js';
+import { bound, MAX_PATH, MAX_SHORT, outcomeFields, type RecordOptions } from './record.js';
 
 export interface AccessRecord {
   readonly kind: 'access';
@@ -58,19 +58,7 @@ export function toAccessRecord(decision: Decision, question: AccessQuestion, opt
     // A route question's id is a request path: its query string can carry a token.
     resourceId: bound(route ? String(resource.id).split(/[?#]/, 1)[0]! : String(resource.id), MAX_PATH),
     ...(decision.path !== undefined && { path: bound(decision.path, MAX_PATH) }),
-    roles: decision.roles.slice(0, 64),
-    decision: decisionLabel(decision),
-    status: decision.status,
-    reason: decision.reason,
-    ...(decision.ruleId !== undefined && { rule: decision.ruleId }),
-    trace: decision.trace.slice(0, MAX_TRACE).map((rule) => ({
-      ...rule,
-      ...(rule.failed !== undefined && { failed: bound(clean(rule.failed), MAX_MESSAGE) }),
-      ...(rule.chain && { chain: rule.chain.map((link) => bound(clean(link), MAX_SHORT)) }),
-    })),
-    ...(decision.dryRun && { dryRun: decision.dryRun }),
-    ...(decision.challenge && { challenge: decision.challenge }),
-    ...(decision.detail !== undefined && { detail: bound(clean(decision.detail), MAX_DETAIL) }),
+    ...outcomeFields(decision, clean),
     latencyMs: Number(decision.durationMs.toFixed(3)),
     ...(question.requestId !== undefined && { requestId: bound(question.requestId, MAX_SHORT) }),
     ...(decision.policyVersion !== undefined && { policyVersion: decision.policyVersion }),

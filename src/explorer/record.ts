@@ -95,20 +95,8 @@ export function toExplorerRecord(decision: Decision, input: AuthzInput, options:
       credential: identity.credential,
       ...(!masker && { claims: extraClaims(identity.claims) }),
     }),
-    roles: decision.roles.slice(0, 64),
-    decision: decisionLabel(decision),
-    status: decision.status,
-    reason: decision.reason,
-    ...(decision.ruleId !== undefined && { rule: decision.ruleId }),
-    trace: decision.trace.slice(0, MAX_TRACE).map((rule) => ({
-      ...rule,
-      ...(rule.failed !== undefined && { failed: bound(clean(rule.failed), MAX_MESSAGE) }),
-      ...(rule.chain && { chain: rule.chain.map((link) => bound(clean(link), MAX_SHORT)) }),
-    })),
-    ...(decision.dryRun && { dryRun: decision.dryRun }),
-    ...(decision.challenge && { challenge: decision.challenge }),
+    ...outcomeFields(decision, clean),
     ...(decision.permissions && { permissions: decision.permissions.slice(0, 256) }),
-    ...(decision.detail !== undefined && { detail: bound(clean(decision.detail), MAX_DETAIL) }),
     ...(decision.clientAddress !== undefined && { clientAddress: decision.clientAddress }),
     ...(input.source.principal !== undefined && { peer: bound(input.source.principal, MAX_SHORT) }),
     latencyMs: Number(decision.durationMs.toFixed(3)),
@@ -155,6 +143,29 @@ function extraClaims(claims: Readonly<Record<string, unknown>>): Readonly<Record
   const kept = Object.fromEntries(extra);
   const size = JSON.stringify(kept)?.length ?? 0;
   return size <= MAX_CLAIMS_JSON ? kept : { '(claims)': `${size} characters of claims, too many to keep` };
+}
+
+/**
+ * What a decision concluded, the part every record kind shares: roles, verdict, deciding rule, the
+ * rules considered, dry-run, challenge and detail; messages cleaned by the record kind's `clean`
+ * and bounded.
+ */
+export function outcomeFields(decision: Decision, clean: (text: string) => string) {
+  return {
+    roles: decision.roles.slice(0, 64),
+    decision: decisionLabel(decision),
+    status: decision.status,
+    reason: decision.reason,
+    ...(decision.ruleId !== undefined && { rule: decision.ruleId }),
+    trace: decision.trace.slice(0, MAX_TRACE).map((rule) => ({
+      ...rule,
+      ...(rule.failed !== undefined && { failed: bound(clean(rule.failed), MAX_MESSAGE) }),
+      ...(rule.chain && { chain: rule.chain.map((link) => bound(clean(link), MAX_SHORT)) }),
+    })),
+    ...(decision.dryRun && { dryRun: decision.dryRun }),
+    ...(decision.challenge && { challenge: decision.challenge }),
+    ...(decision.detail !== undefined && { detail: bound(clean(decision.detail), MAX_DETAIL) }),
+  };
 }
 
 export function bound(text: string, max: number): string {
