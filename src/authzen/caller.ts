@@ -8,9 +8,10 @@ import { credentialRequest } from '../authn/credentials/request-source.js';
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
 import type { AuthenticatedIdentity, Identity } from '../authn/identity.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
+import { checkNotRevoked } from '../pipeline/decision-steps.js';
 import type { IdentityAuthenticator } from '../pipeline/pipeline.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import type { StateStore, TokenFacts } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import { readStore } from '../state/store-read.js';
 import type { AccessModel } from './access-model.js';
 
@@ -43,7 +44,7 @@ export class CallerGate {
         credentialRequest({ method: request.method, host: '', path: request.url, headers: request.headers, source: { address: request.remoteAddress }, contextExtensions: {} }),
         this.deps.authentication,
       );
-      if (identity.authenticated) await this.checkNotRevoked(identity);
+      if (identity.authenticated) await checkNotRevoked(this.deps.store, identity);
     } catch (error) {
       const reason: DenyReason = error instanceof DenyError ? error.reason : 'internal_error';
       return refusal(reason);
@@ -60,17 +61,6 @@ export class CallerGate {
     return this.deps.model.mayAsk(policy, caller, roles) ? policy : undefined;
   }
 
-  private async checkNotRevoked(identity: AuthenticatedIdentity): Promise<void> {
-    const { claims } = identity;
-    const token: TokenFacts = {
-      subject: identity.subject,
-      ...(typeof claims.jti === 'string' && { jti: claims.jti }),
-      ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
-      ...(typeof claims.sid === 'string' && { sid: claims.sid }),
-    };
-    const revocation = await readStore(this.deps.store, () => this.deps.store.revocationFor(token));
-    if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
-  }
 }
 
 function refusal(reason: DenyReason): CallerOutcome {

@@ -4,14 +4,15 @@
 // into a Decision (dry-run included) live here once, so both front doors decide alike.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ANONYMOUS } from '../authn/identity.js';
+import { ANONYMOUS, type AuthenticatedIdentity } from '../authn/identity.js';
 import { effectiveDenyPage, type DenyPageSettings } from '../config/deny-page-settings.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import type { CallerContext, Evaluation } from '../policy/evaluate.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import type { ReadOptions } from '../state/store.js';
+import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
+import { readStore } from '../state/store-read.js';
 import { normalizeHost, normalizePath } from './normalize.js';
 import type { Decision, Phase, PhaseObserver } from './types.js';
 
@@ -58,6 +59,19 @@ export function describeDeny(evaluation: Evaluation): string | undefined {
   const failed = evaluation.trace.filter((rule) => rule.outcome !== 'applied');
   if (failed.length === 0) return undefined;
   return failed.map((rule) => `${rule.id}: ${rule.failed ?? rule.outcome.replace('_', ' ')}`).join('; ');
+}
+
+/** A revoked token (by jti, session or "all of the subject's tokens before T") is a 401 token_revoked. */
+export async function checkNotRevoked(store: StateStore, identity: AuthenticatedIdentity, reads?: ReadOptions): Promise<void> {
+  const { claims } = identity;
+  const token: TokenFacts = {
+    subject: identity.subject,
+    ...(typeof claims.jti === 'string' && { jti: claims.jti }),
+    ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
+    ...(typeof claims.sid === 'string' && { sid: claims.sid }),
+  };
+  const revocation = await readStore(store, () => store.revocationFor(token, reads));
+  if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
 }
 
 /** Any failure as an outcome: a DenyError's reason, anything else an internal_error (fail closed). */

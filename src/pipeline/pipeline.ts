@@ -12,9 +12,9 @@ import type { RelationChecker } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext } from '../policy/evaluate.js';
 import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import type { ReadOptions, StateStore, TokenFacts } from '../state/store.js';
+import type { StateStore } from '../state/store.js';
 import { clientAddress } from './client-address.js';
-import { buildDecision, describeDeny, loadedPolicies, policyRelations, routePath, routePolicy, runPhases, type Outcome, type Progress } from './decision-steps.js';
+import { buildDecision, checkNotRevoked, describeDeny, loadedPolicies, policyRelations, routePath, routePolicy, runPhases, type Outcome, type Progress } from './decision-steps.js';
 import type { AuthzInput, Decision, Phase, PhaseObserver } from './types.js';
 import { readStore } from '../state/store-read.js';
 import { directoryReader } from '../access/directory-reader.js';
@@ -137,7 +137,7 @@ export class Pipeline {
     const reads = policy.storeReads;
     let roles = EMPTY_ROLES;
     if (identity.authenticated) {
-      await this.checkNotRevoked(identity, reads);
+      await checkNotRevoked(this.deps.store, identity, reads);
       roles = await readStore(this.deps.store, () => this.deps.store.rolesFor(identity.subject, policy.service, reads));
     }
     const { relations } = this.deps;
@@ -160,19 +160,6 @@ export class Pipeline {
     }
     lap('authorize');
     return { reason: evaluation.reason, detail: evaluation.allowed ? undefined : describeDeny(evaluation) };
-  }
-
-  /** A revoked token (by jti, session or "all of the subject's tokens before T") is a 401. */
-  private async checkNotRevoked(identity: AuthenticatedIdentity, reads: ReadOptions): Promise<void> {
-    const { claims } = identity;
-    const token: TokenFacts = {
-      subject: identity.subject,
-      ...(typeof claims.jti === 'string' && { jti: claims.jti }),
-      ...(typeof claims.iat === 'number' && { issuedAt: claims.iat }),
-      ...(typeof claims.sid === 'string' && { sid: claims.sid }),
-    };
-    const revocation = await readStore(this.deps.store, () => this.deps.store.revocationFor(token, reads));
-    if (revocation) throw new DenyError('token_revoked', `${revocation.kind} ${revocation.id} revoked`);
   }
 
   private checkRequest(input: AuthzInput): void {
