@@ -12,7 +12,6 @@
 // - authorize: evaluatePolicy, so dry-run, explicit deny, the trace and challenges behave alike.
 // Every decision is told to `onDecision` (metrics, the audit log, the explorer), as Check decisions
 // are; a traced decision (AuthZEN) gets its phases told to its PhaseObserver, as Check's do.
-import { performance } from 'node:perf_hooks';
 import { DenyError } from '../errors.js';
 import {
   buildDecision,
@@ -22,10 +21,11 @@ import {
   routePath,
   routePolicy,
   runPhases,
+  type Lap,
   type Outcome,
   type Progress,
 } from '../pipeline/decision-steps.js';
-import type { Decision, Phase, PhaseObserver } from '../pipeline/types.js';
+import type { Decision, PhaseObserver } from '../pipeline/types.js';
 import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { RelationChecker, RequestContext } from '../policy/conditions/types.js';
 import { evaluatePolicy, type CallerContext, type QuestionFacts } from '../policy/evaluate.js';
@@ -62,7 +62,7 @@ export class AccessDecider {
 
   /** `phases`: the decision's trace, when it is traced (see PhaseObserver). */
   async decide(question: AccessQuestion, phases?: PhaseObserver): Promise<Decision> {
-    const { outcome, progress, started, phaseMs } = await runPhases((progress, phaseMs, traced) => this.run(question, progress, phaseMs, traced), phases);
+    const { outcome, progress, started, phaseMs } = await runPhases((progress, lap) => this.run(question, progress, lap), phases);
     // No HTML deny page: the answer is JSON.
     const decision = buildDecision(outcome, progress, { started, phaseMs }, undefined);
     try {
@@ -73,15 +73,7 @@ export class AccessDecider {
     return decision;
   }
 
-  private async run(question: AccessQuestion, progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver): Promise<Outcome> {
-    let mark = performance.now();
-    const lap = (phase: Phase) => {
-      const now = performance.now();
-      phaseMs[phase] = now - mark;
-      phases?.phase(phase, mark, now);
-      mark = now;
-    };
-
+  private async run(question: AccessQuestion, progress: Progress, lap: Lap): Promise<Outcome> {
     // 1. route
     checkQuestion(question);
     const policies = loadedPolicies(this.deps.policies());

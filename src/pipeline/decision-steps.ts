@@ -87,20 +87,27 @@ export interface PhasesRun extends DecisionTiming {
   readonly progress: Progress;
 }
 
+/** Ends the phase running now: times it (and tells the trace, when there is one); the next one starts. */
+export type Lap = (phase: Phase) => void;
+
 /**
- * Runs a decision's phases (inside the trace's context when traced), timed; any failure becomes
- * its outcome (failureOutcome), so nothing escapes as an exception.
+ * Runs a decision's phases (inside the trace's context when traced), timed by the `lap` it hands
+ * them; any failure becomes its outcome (failureOutcome), so nothing escapes as an exception.
  */
-export async function runPhases(
-  run: (progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver) => Promise<Outcome>,
-  phases: PhaseObserver | undefined,
-): Promise<PhasesRun> {
+export async function runPhases(run: (progress: Progress, lap: Lap) => Promise<Outcome>, phases: PhaseObserver | undefined): Promise<PhasesRun> {
   const started = performance.now();
   const phaseMs: Partial<Record<Phase, number>> = {};
   const progress: Progress = {};
+  let mark = started;
+  const lap: Lap = (phase) => {
+    const now = performance.now();
+    phaseMs[phase] = now - mark;
+    phases?.phase(phase, mark, now);
+    mark = now;
+  };
   let outcome: Outcome;
   try {
-    outcome = await (phases === undefined ? run(progress, phaseMs) : phases.within(() => run(progress, phaseMs, phases)));
+    outcome = await (phases === undefined ? run(progress, lap) : phases.within(() => run(progress, lap)));
   } catch (error) {
     outcome = failureOutcome(error);
   }

@@ -14,7 +14,7 @@ import { permissionsFor } from '../policy/permissions.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { StateStore } from '../state/store.js';
 import { clientAddress } from './client-address.js';
-import { buildDecision, checkNotRevoked, describeDeny, loadedPolicies, policyRelations, routePath, routePolicy, runPhases, type Outcome, type Progress } from './decision-steps.js';
+import { buildDecision, checkNotRevoked, describeDeny, loadedPolicies, policyRelations, routePath, routePolicy, runPhases, type Lap, type Outcome, type Progress } from './decision-steps.js';
 import type { AuthzInput, Decision, Phase, PhaseObserver } from './types.js';
 import { readStore } from '../state/store-read.js';
 import { directoryReader } from '../access/directory-reader.js';
@@ -70,7 +70,7 @@ export class Pipeline {
 
   /** `phases`: the request's trace, when it is traced (see PhaseObserver). */
   async decide(input: AuthzInput, phases?: PhaseObserver): Promise<Decision> {
-    const { outcome, progress, started, phaseMs } = await runPhases((progress, phaseMs, traced) => this.run(input, progress, phaseMs, traced), phases);
+    const { outcome, progress, started, phaseMs } = await runPhases((progress, lap) => this.run(input, progress, lap), phases);
     let decision = this.toDecision(outcome, progress, started, phaseMs);
     if (decision.allowed) decision = await this.withIdentityToken(decision, progress, started, phaseMs);
     try {
@@ -109,15 +109,7 @@ export class Pipeline {
     return buildDecision(outcome, progress, { started, phaseMs }, this.deps.denyPage);
   }
 
-  private async run(input: AuthzInput, progress: Progress, phaseMs: Partial<Record<Phase, number>>, phases?: PhaseObserver): Promise<Outcome> {
-    let mark = performance.now();
-    const lap = (phase: Phase) => {
-      const now = performance.now();
-      phaseMs[phase] = now - mark;
-      phases?.phase(phase, mark, now);
-      mark = now;
-    };
-
+  private async run(input: AuthzInput, progress: Progress, lap: Lap): Promise<Outcome> {
     // 1. route
     this.checkRequest(input);
     const policies = loadedPolicies(this.deps.policies());
