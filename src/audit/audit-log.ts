@@ -1,6 +1,7 @@
 // The audit log: one JSON line per decision, explaining it (who, what, which rule, why). Written
 // through an asynchronous buffered sink that drops, and counts, lines rather than block
 // requests when the output cannot keep up. Lines have pino's shape (level, time, fields, msg).
+import { hideAttributeValues } from '../access/hide-values.js';
 import type { AccessQuestion } from '../access/types.js';
 import { decisionLabel, type AuthzInput, type Decision } from '../pipeline/types.js';
 import { LineSink } from './line-sink.js';
@@ -94,7 +95,8 @@ export class AuditLog {
   /**
    * An access question's decision (AuthZEN): who (subject type and id, as the caller asserted it),
    * which action on which resource, and why. Caller-sent properties and context are not written:
-   * they may hold personal data, and the rule trace says what the conditions found.
+   * they may hold personal data. The rule trace says what the conditions found, with the values it
+   * quotes from properties and context hidden (hide-values.ts).
    */
   accessDecision(decision: Decision, question: AccessQuestion): void {
     if (!this.sink) return;
@@ -118,8 +120,8 @@ export class AuditLog {
         reason: decision.reason,
         rule: decision.ruleId,
         dry_run: decision.dryRun,
-        explanation: decision.trace,
-        detail: decision.detail,
+        explanation: decision.trace.map((rule) => (rule.failed === undefined ? rule : { ...rule, failed: hideAttributeValues(rule.failed) })),
+        detail: decision.detail === undefined ? undefined : hideAttributeValues(decision.detail),
         policy_version: decision.policyVersion,
         latency_ms: Number(decision.durationMs.toFixed(3)),
         msg: 'access_decision',

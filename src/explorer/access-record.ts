@@ -10,6 +10,7 @@ import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { Challenge, RuleTrace } from '../policy/evaluate.js';
 import type { SubjectMasker } from './mask.js';
 import { bound, MAX_PATH, MAX_SHORT, outcomeFields, type RecordOptions } from './record.js';
+import { hideAttributeValues } from '../access/hide-values.js';
 
 export interface AccessRecord {
   readonly kind: 'access';
@@ -72,50 +73,4 @@ function cleaner(subject: string, masker: SubjectMasker | undefined): (text: str
     const out = hideAttributeValues(text);
     return shown !== undefined && subject !== '' && out.includes(subject) ? out.split(subject).join(shown) : out;
   };
-}
-
-export const HIDDEN_VALUE = '[value hidden]';
-
-/** A properties or context attribute named in a condition's message, followed by its value in parentheses. */
-const VALUE_ATTRIBUTE = /(?:subject|resource|action)\.properties\.[^\s()]+ \(|context\.[^\s()]+ \(/g;
-/** The attribute condition previews a value as its JSON, cut to 77 characters and "..." past 80. */
-const PREVIEW_MAX = 80;
-
-/**
- * Replaces the value previews that follow properties and context attributes in a message with
- * HIDDEN_VALUE. A preview is the value's JSON (or its first 77 characters and "..."), so its end is
- * the first ")" that closes a whole JSON text (or the 80-character cut): a ")" inside a string
- * value does not end it early. A preview whose end cannot be found hides the rest of the message.
- */
-export function hideAttributeValues(text: string): string {
-  let out = '';
-  let from = 0;
-  for (const match of text.matchAll(VALUE_ATTRIBUTE)) {
-    const start = match.index + match[0].length;
-    if (start < from) continue;
-    const end = previewEnd(text, start);
-    out += text.slice(from, start) + HIDDEN_VALUE;
-    from = end;
-  }
-  return out + text.slice(from);
-}
-
-/** Where the preview starting at `start` ends (the index of its closing ")"), or the message's end. */
-function previewEnd(text: string, start: number): number {
-  const limit = Math.min(text.length, start + PREVIEW_MAX + 1);
-  for (let at = text.indexOf(')', start); at >= 0 && at < limit; at = text.indexOf(')', at + 1)) {
-    const candidate = text.slice(start, at);
-    if ((candidate.length === PREVIEW_MAX && candidate.endsWith('...')) || isJson(candidate)) return at;
-  }
-  return text.length;
-}
-
-function isJson(text: string): boolean {
-  if (text === '') return false;
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

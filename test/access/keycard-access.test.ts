@@ -3,6 +3,7 @@
 // two keycards, a directory change made through one is enforced by the other (its cache dropped
 // by the change feed).
 import { readFileSync } from 'node:fs';
+import { HIDDEN_VALUE } from '../../src/access/hide-values.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keycard } from '../../src/app.js';
 import { loadSettings } from '../../src/config/settings.js';
@@ -85,8 +86,11 @@ describe('keycard.access with the memory store', () => {
       reason: 'no_matching_rule',
     });
     expect((line.explanation as { failed: string }[])[0]?.failed).toContain('does not satisfy equals subject.properties.email');
-    // Caller-sent properties are not written to the audit log.
-    expect(readFileSync(file, 'utf8')).not.toContain('"properties"');
+    // Caller-sent properties are not written to the audit log, not even quoted in a failed condition.
+    const audited = readFileSync(file, 'utf8');
+    expect(audited).not.toContain('"properties"');
+    expect(audited).not.toContain('bob@example.com');
+    expect((line.explanation as { failed: string }[])[0]?.failed).toContain(`resource.properties.ownerID (${HIDDEN_VALUE})`);
   });
 });
 

@@ -4,7 +4,7 @@
 // explained as `keycard check` explains an access question, naming the failing condition; never a
 // property or context value, nor the caller's token; subjects masked when the settings ask.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hideAttributeValues, HIDDEN_VALUE } from '../../src/explorer/access-record.js';
+import { hideAttributeValues, HIDDEN_VALUE } from '../../src/access/hide-values.js';
 import { SAM_EMAIL, serveExplorer, tokenParts, type ServedExplorer } from './served.js';
 
 interface Listed {

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HIDDEN_VALUE } from '../../src/explorer/access-record.js';
+import { HIDDEN_VALUE } from '../../src/access/hide-values.js';
 import { SAM_EMAIL, serveExplorer, tokenParts, type ServedExplorer } from './served.js';
 
 const CHROMIUM = '/usr/bin/chromium';
