@@ -18,8 +18,5 @@ export interface AccessModel {
   declaredActions(policy: CompiledPolicy, resourceType: string): readonly string[];
 }
 
-/** The route special case: an HTTP question (action = method, id = path) about the service `properties.service` names. */
-export const ROUTE_RESOURCE_TYPE = 'route';
-
 /** HTTP methods: the actions an action search tries on a route. */
 export const ROUTE_ACTIONS: readonly string[] = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];

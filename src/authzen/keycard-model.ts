@@ -5,7 +5,8 @@ import type { AccessDecider } from '../access/access-decider.js';
 import { mayAsk } from '../access/caller-scope.js';
 import { declaredActions } from '../access/declared-actions.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { ROUTE_RESOURCE_TYPE, type AccessModel } from './access-model.js';
+import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
+import type { AccessModel } from './access-model.js';
 
 export function keycardAccessModel(access: AccessDecider, policies: () => PolicySet | undefined): AccessModel {
   return {
