@@ -4,6 +4,7 @@
 // a trusted proxy in x-forwarded-client-cert: this listener is plain HTTP, so no peer certificate
 // of its own). A revoked caller token is refused like anywhere else. What a caller may ask about
 // is the target service's policy's word (`authzen.callers`): without it, nobody may.
+import { bearerChallenge } from '../protocol/decision-response.js';
 import { credentialRequest } from '../authn/credentials/request-source.js';
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
 import type { AuthenticatedIdentity, Identity } from '../authn/identity.js';
@@ -60,7 +61,6 @@ export class CallerGate {
     const roles = await readStore(this.deps.store, () => this.deps.store.rolesFor(caller.subject, policy.service));
     return this.deps.model.mayAsk(policy, caller, roles) ? policy : undefined;
   }
-
 }
 
 function refusal(reason: DenyReason): CallerOutcome {
@@ -68,8 +68,7 @@ function refusal(reason: DenyReason): CallerOutcome {
   // 401 for a missing or bad credential; the store or key set being down is a 503 and a fault of
   // keycard's own a 500: neither is the caller's doing.
   const status = reason === 'internal_error' ? 500 : spec.status === 503 ? 503 : 401;
-  const error = spec.bearerError ? `, error="${spec.bearerError}", error_description="${spec.message}"` : '';
-  return { ok: false, status, reason, message: spec.message, ...(status === 401 && { wwwAuthenticate: `Bearer realm="keycard-authzen"${error}` }) };
+  return { ok: false, status, reason, message: spec.message, ...(status === 401 && { wwwAuthenticate: bearerChallenge('keycard-authzen', spec.bearerError, spec.message, undefined) }) };
 }
 
 /** The message of a scope refusal: the same whether the type is unknown or not allowed (no oracle for which types exist). */

@@ -1,6 +1,7 @@
 // Who may use the explorer: a client on loopback (kubectl port-forward, a shell in the pod), or
 // anyone presenting the admin bearer token. The admin port itself stays open to the cluster for
 // probes and metrics, so this check guards every explorer route, the page and its script included.
+import { bearerToken } from '../authn/authenticator.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIPv4 } from 'node:net';
 import { isLoopbackHost } from '../config/loopback.js';
@@ -37,8 +38,8 @@ const REALM = 'Bearer realm="keycard explorer"';
 export function explorerAccess(request: AccessRequest, options: AccessOptions): Access {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
-    const match = /^Bearer +(\S+) *$/i.exec(authorization);
-    if (match && options.token.matches(match[1]!)) return { allowed: true, via: 'token' };
+    const token = presentedToken(authorization);
+    if (token !== undefined && options.token.matches(token)) return { allowed: true, via: 'token' };
     // A wrong token is refused even from loopback: whoever sent it meant to authenticate.
     return { allowed: false, status: 401, message: 'the admin token is not valid', challenge: `${REALM}, error="invalid_token"` };
   }
@@ -73,5 +74,14 @@ function isLoopbackHostHeader(host: string | undefined): boolean {
     return isLoopbackHost(new URL(`http://${host}`).hostname);
   } catch {
     return false;
+  }
+}
+
+/** The bearer token of an Authorization header, as Check reads one; undefined for any other or a malformed one. */
+function presentedToken(authorization: string): string | undefined {
+  try {
+    return bearerToken(authorization);
+  } catch {
+    return undefined;
   }
 }

@@ -82,7 +82,7 @@ function planDeny(decision: Decision, requestHeaders: ReadonlyMap<string, string
  * RFC 6750 §3: no error attributes when the request simply lacked a credential; `scope` for
  * insufficient_scope; RFC 9470 §3: `acr_values` and `max_age` for a step-up.
  */
-function bearerChallenge(service: string | undefined, error: string | undefined, description: string, challenge: Challenge | undefined): string {
+export function bearerChallenge(service: string | undefined, error: string | undefined, description: string, challenge: Challenge | undefined): string {
   const parts = [`Bearer realm="${service ?? 'keycard'}"`];
   if (error) parts.push(`error="${error}"`, `error_description="${description}"`);
   if (challenge?.scope) parts.push(`scope="${challenge.scope.join(' ')}"`);
