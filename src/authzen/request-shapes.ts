@@ -2,6 +2,7 @@
 // BadRequest whose message names the field (`evaluations[2].resource.id`), answered 400; nothing
 // here throws anything else for any input. Unknown keys are ignored: the spec lets later
 // revisions add parameters, and a PEP written for them must still get answers.
+import { isJsonObject as isPlainObject } from '../json-object.js';
 import type { AccessAction, AccessQuestion, AccessResource, AccessSubject, JsonObject, JsonValue } from '../access/types.js';
 
 /** A request the PDP cannot read: 400 with this message. */
@@ -225,10 +226,6 @@ function checkDepth(value: unknown, field: string, depth: number): void {
   if (depth > MAX_JSON_DEPTH) throw new BadRequest(`${field} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (Array.isArray(value)) value.forEach((item: JsonValue) => checkDepth(item, field, depth + 1));
   else if (isPlainObject(value)) for (const item of Object.values(value)) checkDepth(item, field, depth + 1);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {

@@ -6,6 +6,7 @@
 // This way only vouches for a document it validated cleanly. Anything else (a file that cannot be
 // read, a `$ref` to another file, a problem found) gives undefined, and the caller loads the
 // description the thorough way (openapi.ts), which finds and locates every problem as before.
+import { isJsonObject as isObject } from '../json-object.js';
 import { validate, type ParserOptions } from '@readme/openapi-parser';
 import { expandedSizeAsWritten, MAX_NODES } from './expansion.js';
 import type { LocalFiles } from './local-files.js';
@@ -40,8 +41,4 @@ export async function validateInOnePass(path: string, files: LocalFiles, options
   } finally {
     plan.restore();
   }
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,6 +5,7 @@
 // A valid single-file document is read and validated in one pass (one-pass.ts); any other, and
 // any document that pass does not vouch for, takes the thorough path below, which dereferences
 // first (to check the version and size before validating) and locates every problem.
+import { asJsonObject as asObject } from '../json-object.js';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { dereference, MissingPointerError, validate, type ParserOptions, type ValidationResult } from '@readme/openapi-parser';
@@ -234,8 +235,4 @@ function problemIssue(files: LocalFiles, path: string, problem: Problem, options
 function placedIssue(code: ConfigErrorCode, files: LocalFiles, path: string, place: ReturnType<typeof locate>, message: string): ConfigIssue {
   if (!place) return { code, file: displayPath(path), message };
   return { code, file: place.file.display, line: place.line, column: place.column, ...(place.pointer !== '' && { key: place.pointer }), message };
-}
-
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -2,6 +2,7 @@
 // `servers` base path (the first server's URL path, variables at their defaults; a path item's or
 // operation's own `servers` win) joined with the OpenAPI path, in keycard's path-template syntax.
 // Whatever keycard's templates cannot express exactly is a problem, never an approximation.
+import { asJsonObject as asObject } from '../json-object.js';
 import { isPathTemplate, parsePathTemplate } from '../policy/path-template.js';
 import { NAME_PATTERN } from '../policy/schema.js';
 import { toPointer } from './json-pointer.js';
@@ -125,8 +126,4 @@ function basePath(servers: unknown, tokens: readonly string[], problems: Problem
     return undefined;
   }
   return pathname.replace(/\/+$/, '');
-}
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }

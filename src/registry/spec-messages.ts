@@ -3,6 +3,8 @@
 // missing path parameter(s)...", with the path written unescaped. This turns such a message back
 // into pointer tokens of the dereferenced document, or [] (the document) when it names no place.
 
+import { asJsonObject as asObject } from '../json-object.js';
+
 type Json = Record<string, unknown>;
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -79,8 +81,4 @@ function walk(start: unknown, parts: readonly string[]): string[] {
     at = next;
   }
   return tokens;
-}
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }

@@ -15,6 +15,8 @@
 // Those `$ref`s are made ones the parser does not follow (a fragment not starting "#/") for the
 // one validation, and restored afterwards.
 
+import { asJsonObject as asObject } from '../json-object.js';
+
 type Json = Record<string, unknown>;
 
 /** Not a JSON pointer, so the parser leaves it alone; the original follows it, to restore. */
@@ -97,8 +99,4 @@ export function planRefs(root: Json): RefPlan | undefined {
 function isWholeSchemaRef(object: Json, ref: string, schemas: Json | undefined): boolean {
   const name = COMPONENT_SCHEMA.exec(ref)?.[1];
   return name !== undefined && schemas !== undefined && Object.hasOwn(schemas, name) && Object.keys(object).length === 1;
-}
-
-function asObject(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
