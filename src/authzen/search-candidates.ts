@@ -2,8 +2,10 @@
 // id: relation tuples (transitively: group memberships, parent objects), role bindings of the
 // service and the subject directory. Candidates are only candidates: each one is decided by the
 // policy before it is returned (search.ts). The walk is bounded in store reads and candidates;
-// past either bound the search returns what it found (and says so in page.properties).
+// past either bound the search returns what it found (and says so in page.properties). A failing
+// store read is a store_unavailable deny (readStore), as in every other decision step.
 import type { RoleBinding, StateStore } from '../state/store.js';
+import { readStore } from '../state/store-read.js';
 import { parseObjectRef } from '../state/tuple.js';
 
 export interface WalkLimits {
@@ -45,7 +47,8 @@ export async function subjectCandidates(store: StateStore, subjectType: string, 
         break;
       }
       reads++;
-      const tuples = await store.listTuples(step.relation === undefined ? { object: step.object } : { object: step.object, relation: step.relation });
+      const filter = step.relation === undefined ? { object: step.object } : { object: step.object, relation: step.relation };
+      const tuples = await readStore(store, () => store.listTuples(filter));
       for (const tuple of tuples) {
         const hash = tuple.subject.indexOf('#');
         const ref = parseObjectRef(hash < 0 ? tuple.subject : tuple.subject.slice(0, hash), 'subject');
@@ -63,11 +66,12 @@ export async function subjectCandidates(store: StateStore, subjectType: string, 
     }
     queue = next;
   }
-  const bindings: readonly RoleBinding[] = await store.listRoleBindings();
+  const bindings: readonly RoleBinding[] = await readStore(store, () => store.listRoleBindings());
   for (const binding of bindings) if (binding.service === undefined || binding.service === service) add(binding.subject);
   let cursor: string | undefined;
   do {
-    const page = await store.listSubjects({ ...(cursor !== undefined && { cursor }), limit: 500 });
+    const options = { ...(cursor !== undefined && { cursor }), limit: 500 };
+    const page = await readStore(store, () => store.listSubjects(options));
     for (const subject of page.subjects) add(subject.id);
     cursor = page.next;
   } while (cursor !== undefined && !truncated);
@@ -92,7 +96,7 @@ export async function resourceCandidates(store: StateStore, subject: string, res
         break;
       }
       reads++;
-      for (const tuple of await store.listTuples({ subject: current })) {
+      for (const tuple of await readStore(store, () => store.listTuples({ subject: current }))) {
         const ref = parseObjectRef(tuple.object);
         if (!ref.ok) continue;
         if (ref.value.type === resourceType) {
