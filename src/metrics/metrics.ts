@@ -1,9 +1,10 @@
 // Prometheus metrics. One registry per keycard instance (not prom-client's global), so several
 // instances can live in one process (tests, shadow evaluation). Label values are bounded: the
 // reason is a catalogue code and unknown services collapse into one value.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { decisionLabel, type Decision, type Phase } from '../pipeline/types.js';
 import type { StoreObserver } from '../state/store-observer.js';
+import { SlotCounter, SlotHistogram } from './slot-metrics.js';
 
 export const UNKNOWN_SERVICE_LABEL = '_unknown';
 
@@ -11,20 +12,21 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly decisions = new Counter({
+  // Recorded on every decision or store read: slot metrics (see slot-metrics.ts), not prom-client's.
+  private readonly decisions = new SlotCounter({
     name: 'keycard_decisions_total',
     help: 'Authorization decisions, by service, decision (allow|deny) and reason code.',
     labelNames: ['service', 'decision', 'reason'] as const,
     registers: [this.registry],
   });
-  private readonly checkDuration = new Histogram({
+  private readonly checkDuration = new SlotHistogram({
     name: 'keycard_check_duration_seconds',
     help: 'Time to decide one check, from input to decision.',
     labelNames: ['decision'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  private readonly phaseDuration = new Histogram({
+  private readonly phaseDuration = new SlotHistogram({
     name: 'keycard_phase_duration_seconds',
     help: 'Time spent in each pipeline phase (route, identity, state, authorize).',
     labelNames: ['phase'] as const,
@@ -89,26 +91,26 @@ export class Metrics {
     dropped: (reason: 'queue_full' | 'export_failed' | 'shutdown', count: number) => this.traceSpansDropped.inc({ reason }, count),
   };
 
-  private readonly storeOperations = new Counter({
+  private readonly storeOperations = new SlotCounter({
     name: 'keycard_store_operations_total',
     help: 'Live-state reads (rolesFor|subjectsOf|revocationFor|apiKey|session|subjectProperties) by result: ok (cache or store), stale (store failed, a cached answer within maxStale served), error.',
     labelNames: ['op', 'result'] as const,
     registers: [this.registry],
   });
-  private readonly storeDuration = new Histogram({
+  private readonly storeDuration = new SlotHistogram({
     name: 'keycard_store_duration_seconds',
     help: 'Duration of reads from the backing store (cache misses), by op.',
     labelNames: ['op'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  private readonly storeCacheHits = new Counter({
+  private readonly storeCacheHits = new SlotCounter({
     name: 'keycard_store_cache_hits_total',
     help: 'Live-state reads answered from the cache, by op.',
     labelNames: ['op'] as const,
     registers: [this.registry],
   });
-  private readonly storeCacheMisses = new Counter({
+  private readonly storeCacheMisses = new SlotCounter({
     name: 'keycard_store_cache_misses_total',
     help: 'Live-state reads that asked the backing store, by op.',
     labelNames: ['op'] as const,
@@ -138,8 +140,7 @@ export class Metrics {
     this.decisions.inc({ service, decision: verdict, reason: decision.dryRun?.reason ?? decision.reason });
     if (decision.dryRun) this.dryRunDenies.inc({ service, rule: decision.dryRun.ruleId ?? '_none', reason: decision.dryRun.reason });
     this.checkDuration.observe({ decision: verdict }, decision.durationMs / 1000);
-    for (const [phase, ms] of Object.entries(decision.phaseMs) as [Phase, number][]) {
-      this.phaseDuration.observe({ phase }, ms / 1000);
-    }
+    const { phaseMs } = decision;
+    for (const phase in phaseMs) this.phaseDuration.observe({ phase }, phaseMs[phase as Phase]! / 1000);
   }
 }
