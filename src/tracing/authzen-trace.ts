@@ -12,8 +12,7 @@
 //
 // Never the subject or resource id, properties or context: the same rule as Check spans, which
 // record no subject either.
-import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { AccessQuestion } from '../access/types.js';
 import type { AuthenticatedIdentity } from '../authn/identity.js';
 import type { Decision } from '../pipeline/types.js';
@@ -28,14 +27,13 @@ import {
   KEYCARD_CREDENTIAL,
   KEYCARD_ISSUER,
   KEYCARD_REASON,
-  KEYCARD_TOKEN_CACHE,
   MAX_NAME_LENGTH,
   SPAN_AUTHZEN_CALLER,
   SPAN_EVALUATION,
 } from './attributes.js';
 import { DecisionTrace } from './decision-trace.js';
-import { runInScope, type ChildSpanOptions, type ScopedDecision, type TraceScope } from './scope.js';
-import { openTelemetrySdk } from './sdk.js';
+import { runInScope } from './scope.js';
+import { TracedRequest } from './traced-request.js';
 
 /** How the request's answer went out. */
 export interface AuthzenEnd {
@@ -44,29 +42,21 @@ export interface AuthzenEnd {
   readonly errorType?: string;
 }
 
-export class AuthzenTrace implements ScopedDecision {
-  private readonly scope: TraceScope = { decision: this };
-  private readonly requestContext: Context;
+export class AuthzenTrace extends TracedRequest {
   /** The caller's authentication span while it runs: store and JWKS spans go under it. */
   private callerSpan: { readonly span: Span; readonly context: Context } | undefined;
   private decisions = 0;
   private allowed = 0;
-  private ended = false;
-  private readonly toHrTime = openTelemetrySdk().core.millisToHrTime;
 
   constructor(
-    private readonly tracer: Tracer,
+    tracer: Tracer,
     /** The `keycard.authzen` span; recording. */
-    readonly span: Span,
+    span: Span,
     /** Date.now() - performance.now() when the request arrived; its evaluations use it too. */
-    private readonly epochOffset: number,
+    epochOffset: number,
     private readonly endpoint: string,
   ) {
-    this.requestContext = trace.setSpan(ROOT_CONTEXT, span);
-  }
-
-  time(mark: number = performance.now()): HrTime {
-    return this.toHrTime(mark + this.epochOffset);
+    super(tracer, span, epochOffset);
   }
 
   /**
@@ -74,7 +64,7 @@ export class AuthzenTrace implements ScopedDecision {
    * go on the request span, a refusal's reason on the caller span.
    */
   async authenticating<T extends { readonly ok: boolean; readonly identity?: AuthenticatedIdentity; readonly reason?: string }>(work: () => Promise<T>): Promise<T> {
-    const span = this.tracer.startSpan(SPAN_AUTHZEN_CALLER, { startTime: this.time() }, this.requestContext);
+    const span = this.tracer.startSpan(SPAN_AUTHZEN_CALLER, { startTime: this.time() }, this.spanContext);
     this.callerSpan = { span, context: trace.setSpan(ROOT_CONTEXT, span) };
     try {
       const outcome = await runInScope(this.scope, work);
@@ -99,14 +89,8 @@ export class AuthzenTrace implements ScopedDecision {
     return runInScope(this.scope, work);
   }
 
-  startChild(name: string, options: ChildSpanOptions): Span | undefined {
-    if (this.ended) return undefined;
-    const kind = options.client ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    return this.tracer.startSpan(name, { kind, attributes: options.attributes, startTime: this.time() }, this.callerSpan?.context ?? this.requestContext);
-  }
-
-  tokenCacheLookup(hit: boolean): void {
-    if (!this.ended) this.span.setAttribute(KEYCARD_TOKEN_CACHE, hit ? 'hit' : 'miss');
+  protected childContext(): Context | undefined {
+    return this.callerSpan?.context;
   }
 
   /** The trace of one evaluation of this request (not for search candidates: see above); undefined once the request has ended. */
@@ -123,7 +107,7 @@ export class AuthzenTrace implements ScopedDecision {
           [KEYCARD_AUTHZEN_ACTION]: question.action.name.slice(0, MAX_NAME_LENGTH),
         },
       },
-      this.requestContext,
+      this.spanContext,
     );
     return span.isRecording() ? new DecisionTrace(this.tracer, span, this.epochOffset) : undefined;
   }

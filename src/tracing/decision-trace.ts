@@ -9,7 +9,7 @@
 // A deny is not an error: the decision span's status stays unset. Reasons that mean keycard could
 // not decide (internal_error, store_unavailable and the other 503s) set status ERROR and error.type.
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { decisionLabel, type Decision, type Phase, type PhaseObserver } from '../pipeline/types.js';
 import {
   ATTR_ERROR_TYPE,
@@ -23,11 +23,10 @@ import {
   KEYCARD_RULE_ID,
   KEYCARD_SERVICE,
   KEYCARD_STATUS,
-  KEYCARD_TOKEN_CACHE,
   SPAN_PHASE_PREFIX,
 } from './attributes.js';
-import { runInScope, type ChildSpanOptions, type ScopedDecision, type TraceScope } from './scope.js';
-import { openTelemetrySdk } from './sdk.js';
+import { runInScope } from './scope.js';
+import { TracedRequest } from './traced-request.js';
 
 /** The phase that follows each one; the pipeline always runs them in this order. */
 const NEXT_PHASE: Readonly<Record<Phase, Phase | undefined>> = { route: 'identity', identity: 'state', state: 'authorize', authorize: undefined };
@@ -47,31 +46,9 @@ export interface CheckEnd {
   readonly error?: unknown;
 }
 
-export class DecisionTrace implements PhaseObserver, ScopedDecision {
-  private readonly scope: TraceScope = { decision: this };
-  private readonly decisionContext: Context;
+/** The `keycard.check` span of a Check (or an AuthZEN request's `keycard.evaluation`) and its phases. */
+export class DecisionTrace extends TracedRequest implements PhaseObserver {
   private open: OpenPhase | undefined;
-  private ended = false;
-  private readonly toHrTime = openTelemetrySdk().core.millisToHrTime;
-
-  constructor(
-    private readonly tracer: Tracer,
-    /** The `keycard.check` span (or an AuthZEN request's `keycard.evaluation`); recording (the sampler kept it). */
-    readonly span: Span,
-    /** Date.now() - performance.now() when the check arrived: turns this decision's marks into times. */
-    private readonly epochOffset: number,
-  ) {
-    this.decisionContext = trace.setSpan(ROOT_CONTEXT, span);
-  }
-
-  /**
-   * The time of a performance.now() mark. Every span of the decision is timed through this one
-   * offset: the SDK's own conversion takes a Date.now() per span, up to a millisecond apart, which
-   * would make phases overlap.
-   */
-  time(mark: number = performance.now()): HrTime {
-    return this.toHrTime(mark + this.epochOffset);
-  }
 
   within<T>(phases: () => Promise<T>): Promise<T> {
     // Opened live like the others, so that a request denied while routing shows where it stopped.
@@ -84,19 +61,13 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
     const open = this.open;
     if (open?.phase === phase) open.span.end(this.time(end));
     // Not opened ahead (phases out of the expected order): made whole from the pipeline's marks.
-    else this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.decisionContext).end(this.time(end));
+    else this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.spanContext).end(this.time(end));
     const next = NEXT_PHASE[phase];
     this.open = next === undefined ? undefined : this.openPhase(next, end);
   }
 
-  startChild(name: string, options: ChildSpanOptions): Span | undefined {
-    if (this.ended) return undefined;
-    const kind = options.client ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    return this.tracer.startSpan(name, { kind, attributes: options.attributes, startTime: this.time() }, this.open?.context ?? this.decisionContext);
-  }
-
-  tokenCacheLookup(hit: boolean): void {
-    if (!this.ended) this.span.setAttribute(KEYCARD_TOKEN_CACHE, hit ? 'hit' : 'miss');
+  protected childContext(): Context | undefined {
+    return this.open?.context;
   }
 
   /** The decision is made: records it, closes the phase it ended in (a deny mid-phase) and opens `respond`. */
@@ -172,7 +143,7 @@ export class DecisionTrace implements PhaseObserver, ScopedDecision {
   }
 
   private openPhase(phase: TracedPhase, start: number): OpenPhase {
-    const span = this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.decisionContext);
+    const span = this.tracer.startSpan(SPAN_PHASE_PREFIX + phase, { startTime: this.time(start) }, this.spanContext);
     return { phase, span, context: trace.setSpan(ROOT_CONTEXT, span) };
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Metadata } from '@grpc/grpc-js';
-import { SpanKind, type Tracer } from '@opentelemetry/api';
+import { SpanKind, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { BasicTracerProvider, Sampler, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { JwksLoader } from '../authn/key-set.js';
@@ -108,12 +108,8 @@ export class Tracing {
    */
   begin(input: AuthzInput, arrival: CheckArrival, receivedAt: number): DecisionTrace | undefined {
     const parent = extractParent(input.headers, arrival.transport === 'grpc' ? arrival.metadata : undefined);
-    const attributes = arrival.transport === 'grpc' ? GRPC_ATTRIBUTES : undefined;
-    const epochOffset = Date.now() - performance.now();
-    const span = this.tracer.startSpan(SPAN_CHECK, { kind: SpanKind.SERVER, startTime: openTelemetrySdk().core.millisToHrTime(receivedAt + epochOffset), attributes }, parent);
-    if (!span.isRecording()) return undefined;
-    if (input.requestId !== undefined) span.setAttribute(KEYCARD_REQUEST_ID, input.requestId.slice(0, MAX_REQUEST_ID_LENGTH));
-    return new DecisionTrace(this.tracer, span, epochOffset);
+    const started = this.startServerSpan(SPAN_CHECK, parent, arrival.transport === 'grpc' ? GRPC_ATTRIBUTES : undefined, receivedAt, input.requestId);
+    return started && new DecisionTrace(this.tracer, started.span, started.epochOffset);
   }
 
   /**
@@ -122,13 +118,18 @@ export class Tracing {
    * when the sampler leaves it out. `route` is the endpoint's path (http.route).
    */
   beginAuthzen(headers: ReadonlyMap<string, string>, request: { readonly endpoint: string; readonly route: string; readonly requestId?: string }, receivedAt: number): AuthzenTrace | undefined {
-    const parent = extractParent(headers);
-    const epochOffset = Date.now() - performance.now();
     const attributes = { [KEYCARD_AUTHZEN_ENDPOINT]: request.endpoint, [ATTR_HTTP_REQUEST_METHOD]: 'POST', [ATTR_HTTP_ROUTE]: request.route };
-    const span = this.tracer.startSpan(SPAN_AUTHZEN, { kind: SpanKind.SERVER, startTime: openTelemetrySdk().core.millisToHrTime(receivedAt + epochOffset), attributes }, parent);
+    const started = this.startServerSpan(SPAN_AUTHZEN, extractParent(headers), attributes, receivedAt, request.requestId);
+    return started && new AuthzenTrace(this.tracer, started.span, started.epochOffset, request.endpoint);
+  }
+
+  /** A request's SERVER span, started when it arrived; undefined when the sampler leaves it out. */
+  private startServerSpan(name: string, parent: Context, attributes: Attributes | undefined, receivedAt: number, requestId: string | undefined): { span: Span; epochOffset: number } | undefined {
+    const epochOffset = Date.now() - performance.now();
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, startTime: openTelemetrySdk().core.millisToHrTime(receivedAt + epochOffset), attributes }, parent);
     if (!span.isRecording()) return undefined;
-    if (request.requestId !== undefined) span.setAttribute(KEYCARD_REQUEST_ID, request.requestId.slice(0, MAX_REQUEST_ID_LENGTH));
-    return new AuthzenTrace(this.tracer, span, epochOffset, request.endpoint);
+    if (requestId !== undefined) span.setAttribute(KEYCARD_REQUEST_ID, requestId.slice(0, MAX_REQUEST_ID_LENGTH));
+    return { span, epochOffset };
   }
 
   /** The serving store, its decision-time reads traced. */
