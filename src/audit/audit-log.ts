@@ -57,39 +57,35 @@ export class AuditLog {
   decision(decision: Decision, input: AuthzInput, recorded?: RecordedFields): void {
     if (!this.sink) return;
     const { identity } = decision;
-    this.sink.write(
-      `${JSON.stringify({
-        level: INFO_LEVEL,
-        time: new Date().toISOString(),
-        type: 'decision',
-        decision_id: decision.id,
-        request_id: input.requestId,
-        service: decision.service,
-        method: input.method,
-        host: input.host,
-        path: decision.path ?? input.path.split('?')[0],
-        source: input.source.address,
-        subject: identity.authenticated ? identity.subject : undefined,
-        issuer: identity.authenticated ? identity.issuer : undefined,
-        credential: identity.authenticated ? identity.credential : undefined,
-        peer: input.source.principal,
-        roles: decision.roles,
-        decision: decisionLabel(decision),
-        status: decision.status,
-        reason: decision.reason,
-        rule: decision.ruleId,
-        dry_run: decision.dryRun,
-        challenge: decision.challenge,
-        permissions: decision.permissions,
-        client_address: decision.clientAddress,
-        input: replayInput(decision, input, recorded),
-        explanation: decision.trace,
-        detail: decision.detail,
-        policy_version: decision.policyVersion,
-        latency_ms: Number(decision.durationMs.toFixed(3)),
-        msg: 'decision',
-      })}\n`,
-    );
+    // Every field written out here: spreading shared fields in from a helper made V8 build this
+    // object in dictionary mode, and JSON.stringify of it six times slower.
+    this.writeLine('decision', {
+      decision_id: decision.id,
+      request_id: input.requestId,
+      service: decision.service,
+      method: input.method,
+      host: input.host,
+      path: decision.path ?? input.path.split('?')[0],
+      source: input.source.address,
+      subject: identity.authenticated ? identity.subject : undefined,
+      issuer: identity.authenticated ? identity.issuer : undefined,
+      credential: identity.authenticated ? identity.credential : undefined,
+      peer: input.source.principal,
+      roles: decision.roles,
+      decision: decisionLabel(decision),
+      status: decision.status,
+      reason: decision.reason,
+      rule: decision.ruleId,
+      dry_run: decision.dryRun,
+      challenge: decision.challenge,
+      permissions: decision.permissions,
+      client_address: decision.clientAddress,
+      input: replayInput(decision, input, recorded),
+      explanation: decision.trace,
+      detail: decision.detail,
+      policy_version: decision.policyVersion,
+      latency_ms: latencyMs(decision),
+    });
   }
 
   /**
@@ -100,39 +96,33 @@ export class AuditLog {
    */
   accessDecision(decision: Decision, question: AccessQuestion): void {
     if (!this.sink) return;
-    this.sink.write(
-      `${JSON.stringify({
-        level: INFO_LEVEL,
-        time: new Date().toISOString(),
-        type: 'access_decision',
-        decision_id: decision.id,
-        request_id: question.requestId,
-        service: decision.service,
-        subject_type: question.subject.type,
-        subject: question.subject.id,
-        action: question.action.name,
-        resource_type: question.resource.type,
-        resource_id: question.resource.id,
-        path: decision.path,
-        roles: decision.roles,
-        decision: decisionLabel(decision),
-        status: decision.status,
-        reason: decision.reason,
-        rule: decision.ruleId,
-        dry_run: decision.dryRun,
-        explanation: decision.trace.map((rule) => (rule.failed === undefined ? rule : { ...rule, failed: hideAttributeValues(rule.failed) })),
-        detail: decision.detail === undefined ? undefined : hideAttributeValues(decision.detail),
-        policy_version: decision.policyVersion,
-        latency_ms: Number(decision.durationMs.toFixed(3)),
-        msg: 'access_decision',
-      })}\n`,
-    );
+    this.writeLine('access_decision', {
+      decision_id: decision.id,
+      request_id: question.requestId,
+      service: decision.service,
+      subject_type: question.subject.type,
+      subject: question.subject.id,
+      action: question.action.name,
+      resource_type: question.resource.type,
+      resource_id: question.resource.id,
+      path: decision.path,
+      roles: decision.roles,
+      decision: decisionLabel(decision),
+      status: decision.status,
+      reason: decision.reason,
+      rule: decision.ruleId,
+      dry_run: decision.dryRun,
+      explanation: decision.trace.map((rule) => (rule.failed === undefined ? rule : { ...rule, failed: hideAttributeValues(rule.failed) })),
+      detail: decision.detail === undefined ? undefined : hideAttributeValues(decision.detail),
+      policy_version: decision.policyVersion,
+      latency_ms: latencyMs(decision),
+    });
   }
 
   /** A change to the live state (`keycard roles|revoke|tuples`): who changed what, in which store. */
   stateChange(change: StateChangeRecord): void {
     const { actor, action, target, store } = change;
-    this.sink?.write(`${JSON.stringify({ level: INFO_LEVEL, time: new Date().toISOString(), type: 'state_change', actor, action, target, store, msg: 'state_change' })}\n`);
+    this.writeLine('state_change', { actor, action, target, store });
   }
 
   /**
@@ -143,23 +133,27 @@ export class AuditLog {
     if (!this.sink) return;
     const { decision, input, enforced, shadow } = record;
     const { identity } = decision;
-    this.sink.write(
-      `${JSON.stringify({
-        level: INFO_LEVEL,
-        time: new Date().toISOString(),
-        type: 'shadow_disagreement',
-        decision_id: decision.id,
-        request_id: input.requestId,
-        service: decision.service ?? shadow.service,
-        method: input.method,
-        host: input.host,
-        path: decision.path ?? input.path.split('?')[0],
-        subject: identity.authenticated ? identity.subject : undefined,
-        enforced: { decision: enforced.decision, reason: enforced.reason, rule: enforced.rule, policy_version: decision.policyVersion },
-        shadow: { decision: shadow.decision, reason: shadow.reason, rule: shadow.rule, policy_version: shadow.policyVersion, detail: shadow.detail },
-        msg: 'shadow_disagreement',
-      })}\n`,
-    );
+    this.writeLine('shadow_disagreement', {
+      decision_id: decision.id,
+      request_id: input.requestId,
+      service: decision.service ?? shadow.service,
+      method: input.method,
+      host: input.host,
+      path: decision.path ?? input.path.split('?')[0],
+      subject: identity.authenticated ? identity.subject : undefined,
+      enforced: { decision: enforced.decision, reason: enforced.reason, rule: enforced.rule, policy_version: decision.policyVersion },
+      shadow: { decision: shadow.decision, reason: shadow.reason, rule: shadow.rule, policy_version: shadow.policyVersion, detail: shadow.detail },
+    });
+  }
+
+  /**
+   * One line in pino's shape: level and time first, the record's type, its fields, `msg` last.
+   * `type` is one of the fixed names above (nothing to escape). The fields are spliced in, not
+   * copied into a second object: a copy costs a decision line a tenth more.
+   */
+  private writeLine(type: RecordType, fields: Readonly<Record<string, unknown>>): void {
+    const body = JSON.stringify(fields);
+    this.sink?.write(`{"level":${INFO_LEVEL},"time":"${new Date().toISOString()}","type":"${type}",${body.slice(1, -1)},"msg":"${type}"}\n`);
   }
 
   /**
@@ -181,6 +175,12 @@ export class AuditLog {
       // The output is gone (a closed pipe): nothing more can be written.
     }
   }
+}
+
+type RecordType = 'decision' | 'access_decision' | 'state_change' | 'shadow_disagreement';
+
+function latencyMs(decision: Decision): number {
+  return Number(decision.durationMs.toFixed(3));
 }
 
 /** One side of a shadow comparison: `decision` is allow, deny or dry_run_deny. */
