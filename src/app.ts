@@ -142,6 +142,7 @@ export class Keycard {
           // A cluster worker sends its records to the primary, which serves the explorer.
           forward: options.admin === false,
           tryDeps: () => ({ policies: this.policies.current, store: this.store, relations: this.relations, trustedProxies, issuers: settings.issuers.map((issuer) => issuer.name) }),
+          onDrop: () => this.metrics.explorerRecordsDropped.inc(),
         })
       : undefined;
     this.shadow =

@@ -36,6 +36,12 @@ export interface AnswerMessage {
   readonly tried?: TryAnswer;
 }
 
+/**
+ * Records per explorer message: the worker cuts its batches to this, and the primary ignores a
+ * larger one (not a worker's doing), so one message never holds up the primary for long.
+ */
+export const EXPLORER_RECORDS_PER_MESSAGE = 100;
+
 /** Worker → primary, with the explorer on: decisions since the last batch, oldest first. */
 export interface ExplorerRecordsMessage {
   readonly type: 'keycard:explorer-records';

@@ -18,7 +18,7 @@ import type { TryAnswer, TryInput } from '../explorer/try-request.js';
 import type { Logger } from '../log/logger.js';
 import { AdminServer, type Readiness } from '../server/admin-server.js';
 import { removeStaleSocket } from '../server/listen.js';
-import { isAnswer, isExplorerRecords, isListening, type AnswerMessage, type QuestionMessage } from './messages.js';
+import { EXPLORER_RECORDS_PER_MESSAGE, isAnswer, isExplorerRecords, isListening, type AnswerMessage, type QuestionMessage } from './messages.js';
 
 /** The first restart waits this long; each further crash in a row doubles it, up to RESTART_MAX_MS. */
 export const RESTART_BASE_MS = 100;
@@ -29,8 +29,6 @@ const STABLE_MS = 10_000;
 const ANSWER_TIMEOUT_MS = 2_000;
 /** After the grace period, workers still running are killed this much later. */
 const KILL_MARGIN_MS = 5_000;
-/** A worker sends at most this many explorer records per message; a larger batch is not ours. */
-const MAX_RECORDS_PER_MESSAGE = 1_000;
 
 interface Slot {
   readonly number: number;
@@ -145,7 +143,7 @@ export class ClusterPrimary {
         if (isAnswer(message)) {
           this.waiting.get(message.id)?.(message);
         } else if (isExplorerRecords(message)) {
-          if (this.explorer && message.records.length <= MAX_RECORDS_PER_MESSAGE) for (const record of message.records) this.explorer.ring.add(record);
+          if (this.explorer && message.records.length <= EXPLORER_RECORDS_PER_MESSAGE) for (const record of message.records) this.explorer.ring.add(record);
         } else if (isListening(message)) {
           this.ports ??= { grpc: message.grpcPort, ...(message.httpPort !== undefined && { http: message.httpPort }), ...(message.authzenPort !== undefined && { authzen: message.authzenPort }) };
           if (message.grpcPort !== this.ports.grpc) this.logger.error({ worker: slot.number, port: message.grpcPort }, 'worker listens on another port');

@@ -4,16 +4,16 @@
 // explorer on, sends it the records of its decisions in batches.
 import type { Keycard } from '../app.js';
 import type { TryAnswer } from '../explorer/try-request.js';
-import { isQuestion, type AnswerMessage, type ExplorerRecordsMessage, type ListeningMessage } from './messages.js';
+import { EXPLORER_RECORDS_PER_MESSAGE, isQuestion, type AnswerMessage, type ExplorerRecordsMessage, type ListeningMessage } from './messages.js';
 
 /** Explorer records go to the primary this often: a page refreshes about as often. */
 const EXPLORER_SEND_MS = 200;
-/** Records per IPC message. */
-const EXPLORER_BATCH_RECORDS = 100;
 
-function send(message: ListeningMessage | AnswerMessage): void {
+/** `sent` is called once the message has left (or could not be sent), so that batches never pile up in the channel. */
+function send(message: ListeningMessage | AnswerMessage | ExplorerRecordsMessage, sent?: () => void): void {
   // The channel is gone when the primary has exited; the worker then stops on 'disconnect'.
-  if (process.connected) process.send?.(message);
+  if (process.connected && process.send) process.send(message, undefined, undefined, sent);
+  else sent?.();
 }
 
 /**
@@ -60,10 +60,9 @@ function forwardExplorerRecords(keycard: Keycard): void {
   const timer = setInterval(() => {
     if (inFlight > 0 || outbox.size === 0 || !process.connected) return;
     const records = outbox.take(outbox.capacity);
-    for (let i = 0; i < records.length; i += EXPLORER_BATCH_RECORDS) {
-      const message: ExplorerRecordsMessage = { type: 'keycard:explorer-records', records: records.slice(i, i + EXPLORER_BATCH_RECORDS) };
+    for (let i = 0; i < records.length; i += EXPLORER_RECORDS_PER_MESSAGE) {
       inFlight++;
-      process.send?.(message, undefined, undefined, () => inFlight--);
+      send({ type: 'keycard:explorer-records', records: records.slice(i, i + EXPLORER_RECORDS_PER_MESSAGE) }, () => inFlight--);
     }
   }, EXPLORER_SEND_MS);
   timer.unref();

@@ -52,6 +52,8 @@ export interface KeycardExplorerOptions {
   readonly forward: boolean;
   /** What a hypothetical request is decided with: the policies now loaded, the store. */
   readonly tryDeps: () => TryDeps;
+  /** A cluster worker's outbox was full (the primary did not take its records in time): the oldest record was dropped. */
+  readonly onDrop?: () => void;
 }
 
 export class KeycardExplorer {
@@ -82,8 +84,13 @@ export class KeycardExplorer {
   }
 
   private keep(record: ExplorerRecord): void {
-    if (this.served) this.served.ring.add(record);
-    else this.outbox?.push(record);
+    const { outbox } = this;
+    if (this.served) {
+      this.served.ring.add(record);
+    } else if (outbox) {
+      if (outbox.size === outbox.capacity) this.options.onDrop?.();
+      outbox.push(record);
+    }
   }
 
   tryRequest(input: TryInput): Promise<TryAnswer> {

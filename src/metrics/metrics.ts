@@ -71,6 +71,11 @@ export class Metrics {
     help: 'Audit lines dropped because the audit sink could not keep up.',
     registers: [this.registry],
   });
+  readonly explorerRecordsDropped = new Counter({
+    name: 'keycard_explorer_records_dropped_total',
+    help: 'Decision explorer records a cluster worker dropped because the primary did not take them in time (the explorer misses those decisions; the audit log has them).',
+    registers: [this.registry],
+  });
   private readonly traceSpansExported = new Counter({
     name: 'keycard_trace_spans_exported_total',
     help: 'Trace spans the OTLP collector accepted (settings `tracing`).',
