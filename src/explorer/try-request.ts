@@ -7,11 +7,16 @@ import { z } from 'zod';
 import { explainDecision } from '../cli/explain.js';
 import { normalizeHost } from '../pipeline/normalize.js';
 import { decideOffline, type OfflineCaller, type OfflineRequest } from '../pipeline/offline.js';
-import { defaultIssuer } from '../pipeline/offline-schema.js';
+import { defaultIssuer, instantSchema } from '../pipeline/offline-schema.js';
 import { decisionLabel } from '../pipeline/types.js';
 import type { RelationChecker } from '../policy/conditions/types.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { StateStore } from '../state/store.js';
+
+/** Headers that carry credentials: the try form decides for a given caller and never takes one. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 
 /** The try form's body is at most this large; larger ones get 413 before they are parsed. */
 export const MAX_TRY_BODY_BYTES = 16 * 1024;
@@ -39,6 +44,21 @@ export const tryRequestSchema = z
     roles: z.array(z.string().min(1).max(128)).max(64).optional(),
     source: z.string().refine((address) => isIP(address) !== 0, 'an IPv4 or IPv6 address').optional(),
     principal: z.string().min(1).max(512).optional(),
+    /** Request headers conditions read (header, client address behind trusted proxies); never a credential. */
+    headers: z
+      .record(z.string(), z.string().max(4096))
+      .superRefine((headers, ctx) => {
+        const names = Object.keys(headers);
+        if (names.length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 headers' });
+        for (const name of names) {
+          if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a header name' });
+          else if (CREDENTIAL_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: 'the caller is given by subject: no credential is sent to the explorer' });
+        }
+      })
+      .transform((headers) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])))
+      .optional(),
+    /** When the request is decided (time windows, auth age), like `keycard check --now`; now when absent. */
+    now: instantSchema.optional(),
   })
   .superRefine((input, ctx) => {
     if (input.subject === undefined) {
@@ -85,6 +105,7 @@ export async function tryRequest(deps: TryDeps, input: TryInput): Promise<TryAns
     service: input.service,
     source: input.source,
     principal: input.principal,
+    ...(input.headers && { headers: input.headers }),
   };
   let caller: OfflineCaller = {};
   if (input.subject !== undefined) {
@@ -96,7 +117,12 @@ export async function tryRequest(deps: TryDeps, input: TryInput): Promise<TryAns
       ...(input.roles && { roles: input.roles }),
     };
   }
-  const decision = await decideOffline({ policies, store: deps.store, relations: deps.relations, ...(deps.trustedProxies && { trustedProxies: deps.trustedProxies }) }, request, caller);
+  const { now } = input;
+  const decision = await decideOffline(
+    { policies, store: deps.store, relations: deps.relations, ...(deps.trustedProxies && { trustedProxies: deps.trustedProxies }), ...(now !== undefined && { now: () => now }) },
+    request,
+    caller,
+  );
   return {
     ok: true,
     result: {

@@ -138,6 +138,17 @@ describe('the explorer page in Chromium', () => {
     await page.click('#try-form button[type="submit"]');
     await eventually(() => result.innerText()).toContain('decision  allow 200 allowed by rule pay');
     expect(await result.innerText()).toContain('roles     finance (given)');
+    // Headers are JSON, checked before sending (the server's refusals are tested in explorer-http.test.ts:
+    // a 400 here would be a console error, which the last test counts as a problem).
+    const error = page.locator('#try-error');
+    await page.fill('#try-form input[name="headers"]', '{"x-tenant": ');
+    await page.click('#try-form button[type="submit"]');
+    await eventually(() => error.innerText()).toContain('Headers: not JSON');
+    await page.fill('#try-form input[name="headers"]', '{"x-tenant": "blue"}');
+    await page.fill('#try-form input[name="now"]', '2026-11-23T10:00:00Z');
+    await page.click('#try-form button[type="submit"]');
+    await eventually(() => error.isHidden()).toBe(true);
+    await eventually(() => result.innerText()).toContain('decision  allow 200 allowed by rule pay');
   });
 
   it('shows an access decision (AuthZEN) as it happens and explains it, naming the failing condition', async () => {

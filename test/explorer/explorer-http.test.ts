@@ -239,6 +239,46 @@ describe('try a request', () => {
   });
 });
 
+describe('try a request with headers and a decision time', () => {
+  const POLICY = `
+service: orders
+authentication: { issuers: [test-idp] }
+rules:
+  - id: blue-office-hours
+    effect: allow
+    match: { paths: ["/orders/**"] }
+    when:
+      - { header: { name: x-tenant, equals: blue } }
+      - { timeWindow: { days: [mon, tue, wed, thu, fri], hours: "08:00-18:00", timeZone: UTC } }
+`;
+  let served: ServedExplorer;
+  beforeAll(async () => {
+    served = await serveExplorer({ policy: POLICY });
+  });
+  afterAll(() => served?.close());
+
+  const post = (body: unknown) =>
+    fetch(`${served.adminUrl}/explorer/api/try`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const ask = { service: 'orders', path: '/orders/7', subject: 'alice' };
+
+  it('decides with the headers given, at the time given', async () => {
+    const monday = '2026-11-23T10:00:00Z';
+    const sunday = '2026-11-22T10:00:00Z';
+    expect(await json(await post({ ...ask, headers: { 'X-Tenant': 'blue' }, now: monday }))).toMatchObject({ decision: 'allow', rule: 'blue-office-hours' });
+    const outOfHours = await json<{ decision: string; explanation: string[] }>(await post({ ...ask, headers: { 'x-tenant': 'blue' }, now: sunday }));
+    expect(outOfHours.decision).toBe('deny');
+    expect(outOfHours.explanation.join('\n')).toMatch(/blue-office-hours.*not applied/);
+    expect(await json(await post({ ...ask, headers: { 'x-tenant': 'red' }, now: monday }))).toMatchObject({ decision: 'deny' });
+  });
+
+  it('refuses credentials in headers and a time that is not an instant, precisely', async () => {
+    const error = async (response: Response) => [response.status, (await json<{ error: string }>(response)).error];
+    expect(await error(await post({ ...ask, headers: { Authorization: 'Bearer abc' } }))).toEqual([400, 'headers.Authorization: the caller is given by subject: no credential is sent to the explorer']);
+    expect(await error(await post({ ...ask, headers: { cookie: 'sid=1' } }))).toEqual([400, 'headers.cookie: the caller is given by subject: no credential is sent to the explorer']);
+    expect(await error(await post({ ...ask, now: 'tomorrow' }))).toEqual([400, 'now: an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:00:00Z']);
+  });
+});
+
 describe('who may use the explorer', () => {
   it('is not there unless enabled: 404, and the try endpoint too', async () => {
     const served = await serveExplorer({ explorer: 'enabled: false' });

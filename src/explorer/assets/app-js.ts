@@ -194,16 +194,22 @@ export const APP_JS = String.raw`'use strict';
     event.preventDefault();
     var form = event.target;
     var body = {};
-    ['method', 'service', 'host', 'path', 'subject', 'issuer', 'source'].forEach(function (name) {
+    ['method', 'service', 'host', 'path', 'subject', 'issuer', 'source', 'now'].forEach(function (name) {
       var value = form.elements[name].value.trim();
       if (value !== '') body[name] = value;
     });
     var error = el('try-error');
     error.hidden = true;
-    var claims = form.elements.claims.value.trim();
-    if (claims !== '') {
-      try { body.claims = JSON.parse(claims); } catch (e) { error.textContent = 'Claims: not JSON (' + e.message + ')'; error.hidden = false; return; }
-    }
+    var failed = ['claims', 'headers'].some(function (name) {
+      var text = form.elements[name].value.trim();
+      if (text === '') return false;
+      try { body[name] = JSON.parse(text); return false; } catch (e) {
+        error.textContent = name.charAt(0).toUpperCase() + name.slice(1) + ': not JSON (' + e.message + ')';
+        error.hidden = false;
+        return true;
+      }
+    });
+    if (failed) return;
     if (!form.elements.rolesFromStore.checked) {
       body.roles = form.elements.roles.value.split(',').map(function (role) { return role.trim(); }).filter(Boolean);
     }

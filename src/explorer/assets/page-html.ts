@@ -67,6 +67,8 @@ export const PAGE_HTML = `<!doctype html>
       <label>Issuer <input name="issuer" placeholder="the service's"></label>
       <label>Roles <input name="roles" placeholder="customer, support"></label>
       <label class="wide">Claims (JSON) <input name="claims" placeholder='{"amr": ["mfa"]}'></label>
+      <label class="wide">Headers (JSON) <input name="headers" placeholder='{"x-tenant": "blue"}'></label>
+      <label>At <input name="now" placeholder="now, or 2026-11-23T10:00:00Z"></label>
       <div class="actions">
         <label class="check"><input type="checkbox" name="rolesFromStore" checked> roles from the store</label>
         <button type="submit">Explain</button>
