@@ -136,7 +136,7 @@ function render(): string {
     `| peak RSS of the process (cold load) | ${median(loads.map((load) => load.maxRssMiB)).toFixed(0)} MiB | ${range(loads.map((load) => load.maxRssMiB))} |`,
     `| heap held once loaded (after a full GC) | ${median(loads.map((load) => load.retainedHeapMiB)).toFixed(1)} MiB | |`,
     '',
-    "The description is read once (`JSON.parse`) and validated by @readme/openapi-parser in one `validate` call, which also dereferences it for keycard; `$ref`s from one component schema to another are left unexpanded while it validates (src/registry/unexpanded-refs.ts), so each schema is checked once where it is defined. The rest of the cold load is the policy file: parsing its YAML (with positions, for error messages) and compiling the rules.",
+    "The description is read once (`JSON.parse`) and validated by @readme/openapi-parser in one `validate` call, which also dereferences it for keycard; `$ref`s to whole component schemas (from inside schemas, and from schema slots the parser's array-items check passes) and to component examples are left unexpanded while it validates (src/registry/unexpanded-refs.ts), so each is checked once where it is defined. The rest of the cold load is the policy file: parsing its YAML (with positions, for error messages) and compiling the rules.",
     '',
     `## \`keycard coverage\` (built CLI, wall time from spawn to exit, ${rounds} rounds, formats taking turns)`,
     '',

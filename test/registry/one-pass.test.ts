@@ -87,6 +87,17 @@ describe('validating a single-file description in one pass', () => {
     );
   });
 
+  it('still finds a problem in a component example referred to only from an examples map, where it is written', async () => {
+    workspace = new Workspace();
+    const root = document({ type: 'string' }, {});
+    const media = (root.paths as Record<string, { get: { responses: Record<string, { content: Record<string, Record<string, unknown>> }> } }>)['/a']!.get.responses['200']!.content['application/json']!;
+    media.examples = { one: { $ref: '#/components/examples/One' } };
+    (root.components as Record<string, unknown>).examples = { One: { value: 'x', valeu: 'typo' } };
+    const errors = await loadErrors(workspace.write('api.json', root));
+    // The thorough load reports it once per place it is used, each located where it is written.
+    expect(new Set(errors)).toEqual(new Set(['./api.json:36:9 [invalid_api_description] /components/examples/One/valeu: must NOT have additional properties']));
+  });
+
   it('still refuses a component schema used where a parameter belongs', async () => {
     workspace = new Workspace();
     const text = {
@@ -104,7 +115,7 @@ describe('validating a single-file description in one pass', () => {
 describe('which $refs stay unexpanded', () => {
   it('parks a $ref to a whole component schema written inside a schema, and puts it back', () => {
     const nested = ref('B');
-    const root = document(ref('A'), { A: { type: 'object', properties: { b: nested, list: { type: 'array', items: ref('B') } } }, B: { type: 'string' } });
+    const root = document({ type: 'string' }, { A: { type: 'object', properties: { b: nested, list: { type: 'array', items: ref('B') } } }, B: { type: 'string' } });
     const plan = planRefs(root)!;
     expect(plan.external).toBe(false);
     expect(plan.unexpanded.size).toBe(2);
@@ -117,13 +128,41 @@ describe('which $refs stay unexpanded', () => {
   });
 
   it('leaves expanded what the parser reads above the first schema level, and $refs it would treat differently', () => {
-    const top = ref('A');
-    const alias = ref('A'); // component A is itself a $ref: the top of a schema
+    const alias = ref('A'); // component C is itself a $ref: the top of a schema
     const withSibling = { ...ref('B'), description: 'merged in by the parser' };
     const intoPart = { $ref: '#/components/schemas/A/properties/b' };
     const missing = ref('Nope');
-    const root = document(top, { A: { type: 'object', properties: { s: withSibling, p: intoPart, m: missing } }, B: { type: 'string' }, C: alias });
+    const root = document({ type: 'string' }, { A: { type: 'object', properties: { s: withSibling, p: intoPart, m: missing } }, B: { type: 'string' }, C: alias });
     expect(planRefs(root)!.unexpanded.size).toBe(0);
+  });
+
+  it('parks a schema slot naming a component schema, unless the array-items check reads it or it names another $ref', () => {
+    const plain = ref('Plain');
+    const list = ref('List'); // an array without items: the parser's check must see it
+    const aliased = ref('Alias'); // a $ref to a $ref: what the check reads is another schema
+    const listed = ref('Listed');
+    const root = document(plain, { Plain: { type: 'object' }, List: { type: 'array' }, Alias: ref('Plain'), Listed: { type: 'array', items: { type: 'string' } } });
+    const operation = (root.paths as Record<string, { get: Record<string, unknown> }>)['/a']!.get;
+    operation.parameters = [{ name: 'q', in: 'query', schema: list }, { name: 'r', in: 'query', schema: aliased }, { name: 's', in: 'query', schema: listed }];
+    const plan = planRefs(root)!;
+    expect([plain, list, aliased, listed].map((object) => plan.unexpanded.has(object))).toEqual([true, false, false, true]);
+  });
+
+  it('parks an examples entry naming a component example, and nothing else written above schemas', () => {
+    const example = { $ref: '#/components/examples/One' };
+    const wrongKind = { $ref: '#/components/schemas/One' };
+    const parameter = { $ref: '#/components/parameters/P' };
+    const response = { $ref: '#/components/responses/R' };
+    const root = document({ type: 'string' }, { One: { type: 'string' } });
+    const components = root.components as Record<string, unknown>;
+    components.examples = { One: { value: 'x' } };
+    components.parameters = { P: { name: 'p', in: 'query', schema: { type: 'string' } } };
+    components.responses = { R: { description: 'r' } };
+    const operation = (root.paths as Record<string, { get: Record<string, unknown> }>)['/a']!.get;
+    operation.parameters = [parameter, { name: 'q', in: 'query', schema: { type: 'string' }, examples: { a: example, b: wrongKind } }];
+    operation.responses = { '200': response };
+    const plan = planRefs(root)!;
+    expect([example, wrongKind, parameter, response].map((object) => plan.unexpanded.has(object))).toEqual([true, false, false, false]);
   });
 
   it('parks nothing when a schema sets $id or $schema (a $ref inside would resolve against it)', () => {
@@ -133,7 +172,7 @@ describe('which $refs stay unexpanded', () => {
 
   it('keeps a $ref shared (by a YAML alias) between the top of a schema and inside one expanded', () => {
     const shared = ref('B');
-    const root = document(shared, { A: { type: 'object', properties: { b: shared } }, B: { type: 'string' } });
+    const root = document({ type: 'string' }, { A: { type: 'object', properties: { b: shared } }, B: { type: 'string' }, C: shared });
     expect(planRefs(root)!.unexpanded.size).toBe(0);
   });
 
