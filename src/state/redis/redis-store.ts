@@ -1,21 +1,17 @@
 // The shared store: role bindings, relation tuples, revocations, API keys, sessions and the
 // subject directory in Redis, so every replica reads the same state, and every write is published
 // on `<keyPrefix>changes` so every replica's cache drops what it affects. Key layout: keys.ts;
-// writes: scripts.ts; the feed: change-feed.ts.
+// writes: scripts.ts; the connection, seeding and change listeners: connection.ts; the feed:
+// change-feed.ts; API keys and sessions: credentials.ts.
 //
 // Failure behaviour: an operation never waits on Redis for long. While the connection is down it
 // fails at once; a command Redis does not answer fails after commandTimeout. Failures reject with
 // a RedisStoreError (the pipeline's 503 store_unavailable) whose message names the operation and
 // the cause, never a secret. The connection comes back on its own; the store is never recreated.
 // Right after start an operation waits (up to connectTimeout) for the first connection.
-import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisStoreSettings } from '../../config/redis-store-settings.js';
 import { checkApiKeyRecord, checkEpochSeconds as checkRecordTime, checkSessionRecord } from '../credential-records.js';
-import type { Seed } from '../seed-file.js';
 import {
-  compareRecords,
-  recordDropTime,
   revocationApplies,
   type ApiKeyRecord,
   type RelationTuple,
@@ -31,14 +27,14 @@ import {
 import type { JsonObject } from '../../access/types.js';
 import { checkSubjectRecord, parseStoredProperties, subjectPageSize, type SubjectListOptions, type SubjectPage, type SubjectRecord } from '../subject-records.js';
 import { tupleProblem } from '../tuple.js';
-import { ChangeFeed, changeMessage } from './change-feed.js';
-import { createCommandClient, planConnection, reconnectDelay, subscriberFactory, type ConnectionPlan, type PlanEnvironment } from './client.js';
-import { Redactor, RedisStoreError, storeFailure, type FailureContext } from './errors.js';
+import { BATCH, chunks } from './batch.js';
+import { changeMessage } from './change-feed.js';
+import { StoreConnection, type RedisStoreOptions } from './connection.js';
+import { apiKeyRecords, sessionRecords, type CredentialRecords } from './credentials.js';
 import {
   objectMember,
   parseRevocationMember,
   parseRoleMember,
-  redisKeys,
   relationRange,
   revocationMember,
   roleMember,
@@ -46,81 +42,33 @@ import {
   subjectMember,
   type RedisKeys,
 } from './keys.js';
-import { API_KEY_FIELDS, apiKeyFields, SESSION_FIELDS, sessionFields, toApiKey, toSession } from './records.js';
-import { ADD_TUPLE, DELETE_RECORD, DELETE_SUBJECT, GRANT_ROLE, PUT_RECORD, PUT_SUBJECT, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript, TOUCH_SESSION } from './scripts.js';
-import { applySeedOnce, type SeedOutcome } from './seed.js';
-import { SILENT_LOG, type StoreLog } from './store-log.js';
+import { ADD_TUPLE, DELETE_SUBJECT, GRANT_ROLE, PUT_SUBJECT, REMOVE_TUPLE, REVOKE, REVOKE_ROLE, runScript, TOUCH_SESSION } from './scripts.js';
+import type { SeedOutcome } from './seed.js';
 
-export interface RedisStoreOptions {
-  readonly settings: RedisStoreSettings;
-  /** Applied once to a store never seeded before (see seed.ts). */
-  readonly seed?: Seed;
-  readonly log?: StoreLog;
-  readonly now?: () => number;
-  /** Where passwords and TLS files are read from (tests); the process environment by default. */
-  readonly environment?: PlanEnvironment;
-  /** How often the change feed's connection is pinged (ms). */
-  readonly pingIntervalMs?: number;
-}
+export type { RedisStoreOptions } from './connection.js';
 
-/** Batch size for listing (SSCAN COUNT and parallel reads). */
-const BATCH = 500;
 /** Seconds since the epoch beyond which an expiresAt or before is surely a mistake (year 5138). */
 const MAX_EPOCH_SECONDS = 1e11;
 
 export class RedisStore implements StateStore {
   readonly kind: string = 'redis';
   /** This store's id in published changes. */
-  readonly origin = randomUUID();
+  readonly origin: string;
   readonly keys: RedisKeys;
-  private readonly plan: ConnectionPlan;
+  private readonly connection: StoreConnection;
   private readonly client: Redis | Cluster;
-  private readonly redactor: Redactor;
-  private readonly failure: FailureContext;
-  private readonly log: StoreLog;
   private readonly now: () => number;
-  private readonly listeners: ((change: StateChange) => void)[] = [];
-  private readonly startup: Promise<void>;
-  private readonly seedDone: Promise<SeedOutcome | undefined>;
-  private resolveSeed: (outcome: SeedOutcome | undefined) => void = () => undefined;
-  private pendingSeed: Seed | undefined;
-  private seeding = false;
-  private seedAttempts = 0;
-  private feed: ChangeFeed | undefined;
-  private lastError: string | undefined;
-  private everReady = false;
-  private lost = false;
-  private closed = false;
+  private readonly apiKeys: CredentialRecords<ApiKeyRecord>;
+  private readonly sessions: CredentialRecords<SessionRecord>;
 
-  constructor(private readonly options: RedisStoreOptions) {
-    const { settings } = options;
-    this.keys = redisKeys(settings.keyPrefix);
-    this.log = options.log ?? SILENT_LOG;
-    this.now = options.now ?? Date.now;
-    this.plan = planConnection(settings, options.environment);
-    this.redactor = new Redactor(this.plan.secrets);
-    this.failure = {
-      keyPrefix: settings.keyPrefix,
-      commandTimeoutMs: settings.commandTimeout,
-      connection: () => this.connectionState(),
-      redactor: this.redactor,
-    };
-    this.pendingSeed = options.seed;
-    this.seedDone = options.seed === undefined ? Promise.resolve(undefined) : new Promise((resolve) => (this.resolveSeed = resolve));
-
-    this.client = createCommandClient(this.plan);
-    this.client.on('error', (error: Error) => this.noteError(error));
-    this.client.on('node error', (error: Error) => this.noteError(error));
-    this.client.on('ready', () => this.connectionReady());
-    this.client.on('close', () => this.connectionClosed());
-    this.startup = new Promise((resolve) => {
-      const timer = setTimeout(resolve, settings.connectTimeout);
-      timer.unref();
-      this.client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  constructor(options: RedisStoreOptions) {
+    this.connection = new StoreConnection(options);
+    this.origin = this.connection.origin;
+    this.keys = this.connection.keys;
+    this.client = this.connection.client;
+    this.now = this.connection.now;
+    this.apiKeys = apiKeyRecords(this.connection);
+    this.sessions = sessionRecords(this.connection);
   }
 
   // ── roles ──
@@ -272,30 +220,28 @@ export class RedisStore implements StateStore {
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
     checkApiKeyRecord(record);
-    await this.putRecord('putApiKey', { kind: 'apiKey', id: record.id }, this.apiKeyLayout, record, apiKeyFields(record));
+    await this.apiKeys.put('putApiKey', record);
   }
 
-  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    const values = await this.run('apiKey', () => this.client.hmget(this.keys.apiKey(id), ...API_KEY_FIELDS));
-    return this.unlessDropped(toApiKey(id, values));
+  apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.apiKeys.get('apiKey', id);
   }
 
   deleteApiKey(id: string): Promise<boolean> {
-    return this.deleteRecord('deleteApiKey', { kind: 'apiKey', id }, this.apiKeyLayout, id);
+    return this.apiKeys.delete('deleteApiKey', id);
   }
 
   listApiKeys(subject?: string): Promise<readonly ApiKeyRecord[]> {
-    return this.listRecords('listApiKeys', this.apiKeyLayout, API_KEY_FIELDS, toApiKey, subject);
+    return this.apiKeys.list('listApiKeys', subject);
   }
 
   async putSession(record: SessionRecord): Promise<void> {
     checkSessionRecord(record);
-    await this.putRecord('putSession', { kind: 'session', id: record.id }, this.sessionLayout, record, sessionFields(record));
+    await this.sessions.put('putSession', record);
   }
 
-  async session(id: string): Promise<SessionRecord | undefined> {
-    const values = await this.run('session', () => this.client.hmget(this.keys.session(id), ...SESSION_FIELDS));
-    return this.unlessDropped(toSession(id, values));
+  session(id: string): Promise<SessionRecord | undefined> {
+    return this.sessions.get('session', id);
   }
 
   async touchSession(id: string, lastSeenAt: number): Promise<void> {
@@ -308,11 +254,11 @@ export class RedisStore implements StateStore {
   }
 
   deleteSession(id: string): Promise<boolean> {
-    return this.deleteRecord('deleteSession', { kind: 'session', id }, this.sessionLayout, id);
+    return this.sessions.delete('deleteSession', id);
   }
 
   listSessions(subject?: string): Promise<readonly SessionRecord[]> {
-    return this.listRecords('listSessions', this.sessionLayout, SESSION_FIELDS, toSession, subject);
+    return this.sessions.list('listSessions', subject);
   }
 
   // ── the subject directory ──
@@ -355,80 +301,38 @@ export class RedisStore implements StateStore {
     return ids.length > limit ? { subjects, next: page[page.length - 1]! } : { subjects };
   }
 
-  // ── changes, health, lifecycle ──
+  // ── changes, health, lifecycle (connection.ts) ──
 
   onChange(listener: (change: StateChange) => void): void {
-    this.listeners.push(listener);
-    if (this.feed === undefined && !this.closed) {
-      this.feed = new ChangeFeed({
-        channel: this.keys.channel,
-        origin: this.origin,
-        connect: subscriberFactory(this.plan, this.client),
-        emit: (change) => this.emit(change),
-        redactor: this.redactor,
-        log: this.log,
-        ...(this.options.pingIntervalMs !== undefined && { pingIntervalMs: this.options.pingIntervalMs }),
-      });
-    }
+    this.connection.onChange(listener);
   }
 
-  /**
-   * Healthy when commands can be sent and, once something listens for changes, the change feed is
-   * subscribed (without it caches could keep answers a change has outdated).
-   */
   health(): StoreHealth {
-    const commandsReady = this.client.status === 'ready';
-    const feedReady = this.feed === undefined || this.feed.subscribed;
-    if (commandsReady && feedReady) return { healthy: true, detail: `connected to ${this.plan.target}` };
-    const problems: string[] = [];
-    if (!commandsReady) problems.push(`connection ${this.connectionState()}`);
-    if (!feedReady) problems.push(`change feed ${this.feed!.describe()}`);
-    return { healthy: false, detail: this.redactor.redact(`Redis ${this.plan.target}: ${problems.join('; ')}`) };
+    return this.connection.health();
   }
 
-  /** Resolves true once connected, false if that takes longer than `timeoutMs`. */
-  connected(timeoutMs: number = this.options.settings.connectTimeout): Promise<boolean> {
-    if (this.client.status === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        resolve(false);
-      }, timeoutMs);
-      this.client.once('ready', onReady);
-    });
+  /** Resolves true once connected, false if that takes longer than `timeoutMs` (default: connectTimeout). */
+  connected(timeoutMs?: number): Promise<boolean> {
+    return this.connection.connected(timeoutMs);
   }
 
   /** The seeding's outcome once it is done (undefined without a seed); seeding retries until it is. */
   whenSeeded(): Promise<SeedOutcome | undefined> {
-    return this.seedDone;
+    return this.connection.whenSeeded();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.feed?.close();
-    if (this.client.status === 'ready') {
-      await this.client.quit().catch(() => this.client.disconnect());
-    } else {
-      this.client.disconnect();
-    }
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   // ── internals ──
 
-  /** Runs one store operation: waits for the first connection at start, maps failures to RedisStoreError. */
-  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new RedisStoreError(`Redis ${operation} failed: the store is closed`);
-    await this.startup;
-    try {
-      return await work();
-    } catch (error) {
-      throw storeFailure(operation, error, this.failure);
-    }
+  private run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return this.connection.run(operation, work);
+  }
+
+  private emit(change: StateChange): void {
+    this.connection.emit(change);
   }
 
   /** Every member of a (possibly large) set, read in SSCAN batches so Redis is never blocked long. */
@@ -443,67 +347,6 @@ export class RedisStore implements StateStore {
     return [...out];
   }
 
-  private readonly apiKeyLayout: RecordLayout = {
-    record: (id) => this.keys.apiKey(id),
-    index: () => this.keys.apiKeys,
-    subjectIndex: (subject) => this.keys.subjectApiKeys(subject),
-  };
-
-  private readonly sessionLayout: RecordLayout = {
-    record: (id) => this.keys.session(id),
-    index: () => this.keys.sessions,
-    subjectIndex: (subject) => this.keys.subjectSessions(subject),
-  };
-
-  private async putRecord(operation: string, change: StateChange, layout: RecordLayout, record: StoredRecord, fields: string[]): Promise<void> {
-    const drop = recordDropTime(record.expiresAt);
-    await this.run(operation, () =>
-      runScript(
-        this.client,
-        PUT_RECORD,
-        [layout.record(record.id), layout.index(), layout.subjectIndex(record.subject)],
-        [record.id, drop === Infinity ? 'inf' : String(drop), this.keys.channel, changeMessage(this.origin, change), ...fields],
-      ),
-    );
-    this.emit(change);
-  }
-
-  private async deleteRecord(operation: string, change: StateChange, layout: RecordLayout, id: string): Promise<boolean> {
-    // The subject's index is named by the record's subject: read it first (a record's subject never
-    // changes in practice; a stale index member is filtered out when listing and expires anyway).
-    const [subject] = await this.run(operation, () => this.client.hmget(layout.record(id), 'subject'));
-    const keys = [layout.record(id), layout.index(), ...(subject === null || subject === undefined ? [] : [layout.subjectIndex(subject)])];
-    const deleted = await this.run(operation, () => runScript(this.client, DELETE_RECORD, keys, [id, this.keys.channel, changeMessage(this.origin, change)]));
-    if (deleted === 1) this.emit(change);
-    return deleted === 1;
-  }
-
-  private async listRecords<R extends StoredRecord>(
-    operation: string,
-    layout: RecordLayout,
-    fields: readonly string[],
-    parse: (id: string, values: readonly (string | null)[] | undefined) => R | undefined,
-    subject: string | undefined,
-  ): Promise<R[]> {
-    const nowSeconds = this.now() / 1000;
-    const index = subject === undefined ? layout.index() : layout.subjectIndex(subject);
-    const ids = await this.run(operation, () => this.client.zrangebyscore(index, `(${Math.floor(nowSeconds)}`, '+inf'));
-    const out: R[] = [];
-    for (const batch of chunks(ids)) {
-      const values = await this.run(operation, () => Promise.all(batch.map((id) => this.client.hmget(layout.record(id), ...fields))));
-      batch.forEach((id, position) => {
-        const record = this.unlessDropped(parse(id, values[position]));
-        if (record !== undefined && (subject === undefined || record.subject === subject)) out.push(record);
-      });
-    }
-    return out.sort(compareRecords);
-  }
-
-  /** A record past its drop time is gone, whether or not Redis has expired the key yet. */
-  private unlessDropped<R extends StoredRecord>(record: R | undefined): R | undefined {
-    return record !== undefined && recordDropTime(record.expiresAt) > this.now() / 1000 ? record : undefined;
-  }
-
   private tupleKeys(tuple: RelationTuple): string[] {
     return [this.keys.objectTuples(tuple.object), this.keys.subjectTuples(tuple.subject), this.keys.tupleObjects];
   }
@@ -511,81 +354,7 @@ export class RedisStore implements StateStore {
   private tupleArgs(tuple: RelationTuple, change: StateChange): string[] {
     return [objectMember(tuple), subjectMember(tuple), tuple.object, this.keys.channel, changeMessage(this.origin, change)];
   }
-
-  private emit(change: StateChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.log.warn({ err: (error as Error).message, change: change.kind }, 'a store change listener failed');
-      }
-    }
-  }
-
-  private connectionState(): string {
-    const status = this.client.status;
-    return this.lastError === undefined ? status : `${status}; last error: ${this.lastError}`;
-  }
-
-  private noteError(error: Error): void {
-    this.lastError = this.redactor.redact(error.message);
-  }
-
-  private connectionReady(): void {
-    if (this.lost) this.log.info({ target: this.plan.target }, 'Redis connection is back');
-    this.everReady = true;
-    this.lost = false;
-    this.lastError = undefined;
-    this.seedIfPending();
-  }
-
-  private connectionClosed(): void {
-    if (this.closed || !this.everReady || this.lost) return;
-    this.lost = true;
-    this.log.warn({ target: this.plan.target, err: this.lastError }, 'Redis connection lost; store operations fail until it is back');
-  }
-
-  private seedIfPending(): void {
-    const seed = this.pendingSeed;
-    if (seed === undefined || this.seeding || this.closed) return;
-    this.seeding = true;
-    applySeedOnce(this.client, this.keys, seed, this.origin, this.now).then(
-      (outcome) => {
-        this.seeding = false;
-        this.pendingSeed = undefined;
-        this.logSeed(outcome);
-        this.resolveSeed(outcome);
-      },
-      (error: unknown) => {
-        this.seeding = false;
-        const message = storeFailure('seeding', error, this.failure).message;
-        this.log.warn({ err: message }, 'could not seed the Redis store; trying again');
-        const retry = setTimeout(() => {
-          if (this.client.status === 'ready') this.seedIfPending();
-        }, reconnectDelay(++this.seedAttempts) * 10);
-        retry.unref();
-      },
-    );
-  }
-
-  private logSeed(outcome: SeedOutcome): void {
-    const fields = { seededAt: outcome.marker?.at, marker: this.keys.seeded };
-    if (outcome.applied) this.log.info(fields, 'seeded the Redis store from the seed file');
-    else if (outcome.sameSeed) this.log.info(fields, 'the Redis store was seeded before; the seed file is not applied again');
-    else {
-      this.log.warn(fields, 'the seed file differs from the one the Redis store was seeded with; it is not applied (the store holds the live state; delete the marker key to seed again)');
-    }
-  }
 }
-
-/** Where one kind of record lives (keys.ts). */
-interface RecordLayout {
-  record(id: string): string;
-  index(): string;
-  subjectIndex(subject: string): string;
-}
-
-type StoredRecord = { readonly id: string; readonly subject: string; readonly createdAt: number; readonly expiresAt?: number };
 
 function toRevocation(kind: Revocation['kind'], id: string, fields: readonly (string | null)[] | undefined): Revocation | undefined {
   const expiresAt = fields?.[0];
@@ -598,12 +367,6 @@ function checkEpochSeconds(name: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_EPOCH_SECONDS) {
     throw new TypeError(`revocation ${name} must be seconds since the epoch, got ${String(value)}`);
   }
-}
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += BATCH) out.push(items.slice(start, start + BATCH));
-  return out;
 }
 
 function compareBindings(a: RoleBinding, b: RoleBinding): number {
