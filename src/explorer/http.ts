@@ -4,6 +4,7 @@
 // "try a request" endpoint. Every route, the page included, first checks who is asking (access.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { BodyTooLarge, readBody } from '../server/read-body.js';
 import { explorerAccess, type AccessOptions } from './access.js';
 import { APP_CSS } from './assets/app-css.js';
 import { APP_JS } from './assets/app-js.js';
@@ -114,8 +115,13 @@ export class ExplorerRoutes {
     }
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return send(response, 403, { error: 'cross-site requests are refused' });
-    const body = await readBody(request, MAX_TRY_BODY_BYTES);
-    if (body === undefined) return send(response, 413, { error: `the request body exceeds ${MAX_TRY_BODY_BYTES} bytes` }, { connection: 'close' });
+    let body: string;
+    try {
+      body = await readBody(request, MAX_TRY_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      return send(response, 413, { error: `the request body exceeds ${MAX_TRY_BODY_BYTES} bytes` }, { connection: 'close' });
+    }
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -164,19 +170,6 @@ function parseQuery(params: URLSearchParams, capacity: number): RecordQuery | st
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
-}
-
-/** The body as text, or undefined when it is larger than `max` bytes (the rest is not read). */
-async function readBody(request: IncomingMessage, max: number): Promise<string | undefined> {
-  if (Number(request.headers['content-length'] ?? 0) > max) return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
