@@ -2,9 +2,9 @@
 // the same evaluator, policies and live state as Envoy's Check: route → identity → state →
 // authorize, each phase timed, every failure a deny with a catalogued reason (never a throw).
 //
-// - route: the policy whose access rules name the resource type (PolicySet.routeResourceType);
-//   resource type `route` is an HTTP question instead (action = method, resource id = path,
-//   `resource.properties.service` names the service), routed and normalized as Check does and
+// - route: the policy whose access rules name the resource type (policyForResource); resource
+//   type `route` is an HTTP question instead (action = method, resource id = path,
+//   `resource.properties.service` names the service), its path normalized as Check does and
 //   answered by the HTTP rules.
 // - identity: the subject the caller asserts (asserted-identity.ts); no credential, no revocation.
 // - state: the subject's roles for the service from the store; the subject directory only when
@@ -19,7 +19,6 @@ import {
   loadedPolicies,
   policyRelations,
   routePath,
-  routePolicy,
   runPhases,
   type Lap,
   type Outcome,
@@ -35,6 +34,7 @@ import { readStore } from '../state/store-read.js';
 import type { StateStore } from '../state/store.js';
 import { assertedIdentity } from './asserted-identity.js';
 import { directoryReader } from './directory-reader.js';
+import { policyForResource, type ResourcePolicy } from './resource-policy.js';
 import { mergeSubjectProperties } from './subject-properties.js';
 import type { AccessQuestion, JsonObject } from './types.js';
 
@@ -52,6 +52,8 @@ export interface AccessDeciderDeps {
 const MAX_NAME_LENGTH = 4096;
 const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 const EMPTY_CONTEXT: JsonObject = Object.freeze({});
+/** An access question is no HTTP request: header, source and principal conditions find nothing. */
+const ACCESS_REQUEST: RequestContext = Object.freeze({ method: '', path: '', headers: NO_HEADERS, clientAddress: undefined });
 
 export class AccessDecider {
   private readonly now: () => number;
@@ -60,9 +62,13 @@ export class AccessDecider {
     this.now = deps.now ?? Date.now;
   }
 
-  /** `phases`: the decision's trace, when it is traced (see PhaseObserver). */
-  async decide(question: AccessQuestion, phases?: PhaseObserver): Promise<Decision> {
-    const { outcome, progress, started, phaseMs } = await runPhases((progress, lap) => this.run(question, progress, lap), phases);
+  /**
+   * `phases`: the decision's trace, when it is traced (see PhaseObserver). `found`: the question's
+   * resource's policy when the caller has looked it up already (policyForResource; the AuthZEN API
+   * does, to check its caller may ask): the decision is then made with that policy and its set.
+   */
+  async decide(question: AccessQuestion, phases?: PhaseObserver, found?: ResourcePolicy): Promise<Decision> {
+    const { outcome, progress, started, phaseMs } = await runPhases((progress, lap) => this.run(question, progress, lap, found), phases);
     // No HTML deny page: the answer is JSON.
     const decision = buildDecision(outcome, progress, { started, phaseMs }, undefined);
     try {
@@ -73,12 +79,12 @@ export class AccessDecider {
     return decision;
   }
 
-  private async run(question: AccessQuestion, progress: Progress, lap: Lap): Promise<Outcome> {
+  private async run(question: AccessQuestion, progress: Progress, lap: Lap, found: ResourcePolicy | undefined): Promise<Outcome> {
     // 1. route
     checkQuestion(question);
-    const policies = loadedPolicies(this.deps.policies());
-    progress.policyVersion = policies.version;
-    const routed = route(policies, question);
+    const resourcePolicy = found ?? policyForResource(loadedPolicies(this.deps.policies()), question.resource);
+    progress.policyVersion = resourcePolicy.policies.version;
+    const routed = route(resourcePolicy, question);
     progress.policy = routed.policy;
     if (routed.path !== undefined) progress.path = routed.path;
     lap('route');
@@ -93,6 +99,8 @@ export class AccessDecider {
     const reads = policy.storeReads;
     const roles = await readStore(store, () => store.rolesFor(identity.subject, policy.service, reads));
     const http = routed.facts.kind !== 'access';
+    const { subject, action, resource } = question;
+    // Plain fields, not conditional spreads: this object is built for every question of every batch.
     const caller: CallerContext = {
       identity,
       roles,
@@ -100,19 +108,17 @@ export class AccessDecider {
       now: this.now(),
       relations: policyRelations(this.deps.relations, reads),
       // The route special case is decided as Check decides: attributes of the request, the directory alone.
-      ...(!http && {
-        access: {
-          subject: { type: question.subject.type, id: question.subject.id },
-          action: { name: question.action.name, ...(question.action.properties && { properties: question.action.properties }) },
-          resource: { type: question.resource.type, id: question.resource.id, ...(question.resource.properties && { properties: question.resource.properties }) },
-          context: question.context ?? EMPTY_CONTEXT,
-        },
-      }),
-      ...(policy.readsDirectory && {
-        subjectProperties: directoryReader(store, identity.subject, reads, (directory) =>
-          http ? directory : mergeSubjectProperties(directory, question.subject.properties, policy.subjectProperties),
-        ),
-      }),
+      access: http
+        ? undefined
+        : {
+            subject: { type: subject.type, id: subject.id },
+            action: action.properties ? { name: action.name, properties: action.properties } : { name: action.name },
+            resource: resource.properties ? { type: resource.type, id: resource.id, properties: resource.properties } : { type: resource.type, id: resource.id },
+            context: question.context ?? EMPTY_CONTEXT,
+          },
+      subjectProperties: policy.readsDirectory
+        ? directoryReader(store, identity.subject, reads, (directory) => (http ? directory : mergeSubjectProperties(directory, subject.properties, policy.subjectProperties)))
+        : undefined,
     };
     progress.caller = caller;
     lap('state');
@@ -133,15 +139,13 @@ interface Routed {
   readonly path?: string;
 }
 
-function route(policies: PolicySet, question: AccessQuestion): Routed {
+function route(found: ResourcePolicy, question: AccessQuestion): Routed {
   const { action, resource } = question;
   if (resource.type === ROUTE_RESOURCE_TYPE) {
     const method = action.name;
+    // The method is checked before the service: a malformed question is invalid_request whatever it names.
     if (!/^[A-Z]+$/.test(method)) throw new DenyError('invalid_request', `a route question's action is an upper-case HTTP method, got ${JSON.stringify(method.slice(0, 64))}`);
-    const service = resource.properties?.service;
-    // Only an explicit service: a route question never picks its policy by a host it names.
-    if (typeof service !== 'string' || service === '') throw new DenyError('unknown_service', 'a route question names its service in resource.properties.service');
-    const policy = routePolicy(policies, service, '');
+    const policy = policyOf(found);
     const path = routePath(resource.id);
     return {
       policy,
@@ -150,36 +154,38 @@ function route(policies: PolicySet, question: AccessQuestion): Routed {
       path: path.path,
     };
   }
-  const policy = policies.routeResourceType(resource.type);
-  if (!policy) throw new DenyError('unknown_resource_type', `resource type "${resource.type.slice(0, 128)}"`);
   return {
-    policy,
+    policy: policyOf(found),
     facts: { kind: 'access', action: action.name, resourceType: resource.type, resourceId: resource.id },
-    // An access question is no HTTP request: header, source and principal conditions find nothing.
-    request: { method: '', path: '', headers: NO_HEADERS, clientAddress: undefined },
+    request: ACCESS_REQUEST,
   };
+}
+
+function policyOf(found: ResourcePolicy): CompiledPolicy {
+  if (found.policy === undefined) throw new DenyError(found.reason, found.detail);
+  return found.policy;
 }
 
 /** The shape the listener already checks, checked again: a malformed question is an invalid_request deny. */
 function checkQuestion(question: AccessQuestion): void {
-  const names: [string, unknown][] = [
-    ['subject.type', question.subject?.type],
-    ['subject.id', question.subject?.id],
-    ['action.name', question.action?.name],
-    ['resource.type', question.resource?.type],
-    ['resource.id', question.resource?.id],
-  ];
-  for (const [field, value] of names) {
-    if (typeof value !== 'string' || value === '' || value.length > MAX_NAME_LENGTH) {
-      throw new DenyError('invalid_request', `${field} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
-    }
+  // Field by field, without building lists: this runs for every question of every batch.
+  checkName(question.subject?.type, 'subject.type');
+  checkName(question.subject?.id, 'subject.id');
+  checkName(question.action?.name, 'action.name');
+  checkName(question.resource?.type, 'resource.type');
+  checkName(question.resource?.id, 'resource.id');
+  checkObject(question.subject.properties, 'subject.properties');
+  checkObject(question.action.properties, 'action.properties');
+  checkObject(question.resource.properties, 'resource.properties');
+  checkObject(question.context, 'context');
+}
+
+function checkName(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_NAME_LENGTH) {
+    throw new DenyError('invalid_request', `${field} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
-  for (const [field, value] of [
-    ['subject.properties', question.subject.properties],
-    ['action.properties', question.action.properties],
-    ['resource.properties', question.resource.properties],
-    ['context', question.context],
-  ] as const) {
-    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new DenyError('invalid_request', `${field} must be a JSON object`);
-  }
+}
+
+function checkObject(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new DenyError('invalid_request', `${field} must be a JSON object`);
 }

@@ -18,9 +18,12 @@ const PREVIEW_MAX = 80;
  * value does not end it early. A preview whose end cannot be found hides the rest of the message.
  */
 export function hideAttributeValues(text: string): string {
+  // Most messages (roles, relations, credentials) quote no attribute value: returned as they are.
+  if (!text.includes(' (') || (!text.includes('properties.') && !text.includes('context.'))) return text;
   let out = '';
   let from = 0;
-  for (const match of text.matchAll(VALUE_ATTRIBUTE)) {
+  VALUE_ATTRIBUTE.lastIndex = 0;
+  for (let match = VALUE_ATTRIBUTE.exec(text); match !== null; match = VALUE_ATTRIBUTE.exec(text)) {
     const start = match.index + match[0].length;
     if (start < from) continue;
     const end = previewEnd(text, start);

@@ -6,6 +6,7 @@
 // still answers the items the caller may ask about. Decisions never fail open: a decider that
 // throws anyway yields `decision: false`. A traced request's evaluations each get a span; a
 // search's candidate decisions are only counted on the request span (src/tracing/authzen-trace.ts).
+import type { FoundPolicy } from '../access/resource-policy.js';
 import type { AccessQuestion, AccessResource } from '../access/types.js';
 import type { AuthenticatedIdentity } from '../authn/identity.js';
 import { denySpec } from '../errors.js';
@@ -60,62 +61,71 @@ export class AuthzenApi {
   async evaluations(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const request = readEvaluations(body, this.deps.settings.maxBatch);
     if (!request.items) return this.single(request.single!, call, 'evaluations');
-    const scopes = new Map<string, Promise<CompiledPolicy | undefined>>();
+    // Whether the caller may ask, per policy: one store read per service the batch asks about.
+    const mayAsk = new Map<CompiledPolicy, Promise<boolean>>();
     const evaluations = await runEvaluations(request.items, request.semantic, async (question) => {
-      const key = scopeKey(question.resource);
-      let scope = scopes.get(key);
-      if (!scope) scopes.set(key, (scope = this.scope(call, question.resource)));
+      const found = this.deps.model.policyFor(question.resource);
+      if (found === undefined || found.policy === undefined) return itemError(403, scopeMessage(question.resource.type));
+      let may = mayAsk.get(found.policy);
+      if (!may) mayAsk.set(found.policy, (may = this.mayAsk(call, found.policy)));
       try {
-        if (!(await scope)) return itemError(403, scopeMessage(question.resource.type));
+        if (!(await may)) return itemError(403, scopeMessage(question.resource.type));
       } catch (error) {
         return itemError(503, `the caller's access could not be checked: ${(error as Error).message}`);
       }
-      return this.decide(question, call, 'evaluations');
+      return this.decide(question, call, 'evaluations', found);
     });
     return { status: 200, body: { evaluations } };
   }
 
   async searchSubject(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readSubjectSearch(body);
-    const policy = await this.scope(call, search.resource);
-    if (!policy) return forbidden(search.resource.type);
+    const found = await this.scope(call, search.resource);
+    if (!found) return forbidden(search.resource.type);
     const { subjectType, action, resource, context } = search;
     const digest = queryDigest('subject', { subjectType, action, resource, context });
-    const candidates = await subjectCandidates(this.deps.store, subjectType, `${resource.type}:${resource.id}`, policy.service);
-    return this.page(search.page, digest, candidates, async (id) => (await this.decide({ subject: { type: subjectType, id }, action, resource, ...(context && { context }) }, call, 'search')).decision, (id) => ({ type: subjectType, id }));
+    const candidates = await subjectCandidates(this.deps.store, subjectType, `${resource.type}:${resource.id}`, found.policy.service);
+    return this.page(search.page, digest, candidates, async (id) => (await this.decide({ subject: { type: subjectType, id }, action, resource, ...(context && { context }) }, call, 'search', found)).decision, (id) => ({ type: subjectType, id }));
   }
 
   async searchResource(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readResourceSearch(body);
-    const policy = await this.scope(call, { type: search.resourceType });
-    if (!policy) return forbidden(search.resourceType);
+    // Every candidate is of this type and has no properties: the policy found for the type is each one's.
+    const found = await this.scope(call, { type: search.resourceType });
+    if (!found) return forbidden(search.resourceType);
     const { subject, action, resourceType, context } = search;
     const digest = queryDigest('resource', { subject, action, resourceType, context });
     const candidates = await resourceCandidates(this.deps.store, `${subject.type}:${subject.id}`, resourceType);
-    return this.page(search.page, digest, candidates, async (id) => (await this.decide({ subject, action, resource: { type: resourceType, id }, ...(context && { context }) }, call, 'search')).decision, (id) => ({ type: resourceType, id }));
+    return this.page(search.page, digest, candidates, async (id) => (await this.decide({ subject, action, resource: { type: resourceType, id }, ...(context && { context }) }, call, 'search', found)).decision, (id) => ({ type: resourceType, id }));
   }
 
   async searchAction(body: Record<string, unknown>, call: CallContext): Promise<ApiAnswer> {
     const search = readActionSearch(body);
-    const policy = await this.scope(call, search.resource);
-    if (!policy) return forbidden(search.resource.type);
+    const found = await this.scope(call, search.resource);
+    if (!found) return forbidden(search.resource.type);
     const { subject, resource, context } = search;
     const digest = queryDigest('action', { subject, resource, context });
-    const names = resource.type === ROUTE_RESOURCE_TYPE ? ROUTE_ACTIONS : this.deps.model.declaredActions(policy, resource.type);
+    const names = resource.type === ROUTE_RESOURCE_TYPE ? ROUTE_ACTIONS : this.deps.model.declaredActions(found.policy, resource.type);
     const candidates: Candidates = { ids: [...new Set(names)].sort(), truncated: false };
-    return this.page(search.page, digest, candidates, async (name) => (await this.decide({ subject, action: { name }, resource, ...(context && { context }) }, call, 'search')).decision, (name) => ({ name }));
+    return this.page(search.page, digest, candidates, async (name) => (await this.decide({ subject, action: { name }, resource, ...(context && { context }) }, call, 'search', found)).decision, (name) => ({ name }));
   }
 
   private async single(question: AccessQuestion, call: CallContext, endpoint: DecisionEndpoint): Promise<ApiAnswer> {
-    const policy = await this.scope(call, question.resource);
-    if (!policy) return forbidden(question.resource.type);
-    return { status: 200, body: await this.decide(question, call, endpoint) };
+    const found = await this.scope(call, question.resource);
+    if (!found) return forbidden(question.resource.type);
+    return { status: 200, body: await this.decide(question, call, endpoint, found) };
   }
 
   /** The policy the caller may ask about `resource` under; its store reads traced under the request. */
-  private scope(call: CallContext, resource: Pick<AccessResource, 'type' | 'properties'>): Promise<CompiledPolicy | undefined> {
+  private scope(call: CallContext, resource: Pick<AccessResource, 'type' | 'properties'>): Promise<FoundPolicy | undefined> {
     const { gate } = this.deps;
     return call.trace ? call.trace.within(() => gate.scope(call.caller, resource)) : gate.scope(call.caller, resource);
+  }
+
+  /** Whether the caller may ask about the policy's service; its store read traced under the request. */
+  private mayAsk(call: CallContext, policy: CompiledPolicy): Promise<boolean> {
+    const { gate } = this.deps;
+    return call.trace ? call.trace.within(() => gate.mayAsk(call.caller, policy)) : gate.mayAsk(call.caller, policy);
   }
 
   private async page<T>(page: PageRequest, digest: string, candidates: Candidates, allowed: (id: string) => Promise<boolean>, result: (id: string) => T): Promise<ApiAnswer> {
@@ -125,12 +135,13 @@ export class AuthzenApi {
     return { status: 200, body: await searchPage(candidates, { position, limit, maxChecks: search.maxChecksPerPage, digest }, allowed, result) };
   }
 
-  private async decide(question: AccessQuestion, call: CallContext, endpoint: DecisionEndpoint): Promise<AuthzenDecision> {
+  /** `found`: the question's resource's policy, found when the caller's scope was checked. */
+  private async decide(question: AccessQuestion, call: CallContext, endpoint: DecisionEndpoint, found: FoundPolicy): Promise<AuthzenDecision> {
     const { trace } = call;
     const evaluation = endpoint === 'search' ? undefined : trace?.evaluation(question);
     let answer: AuthzenDecision;
     try {
-      const decision = await this.deps.model.decide({ ...question, ...(call.requestId !== undefined && { requestId: call.requestId }) }, evaluation);
+      const decision = await this.deps.model.decide(call.requestId === undefined ? question : { ...question, requestId: call.requestId }, evaluation, found);
       answer = toAuthzenDecision(decision);
       trace?.decided(decision, evaluation);
     } catch (error) {
@@ -142,11 +153,6 @@ export class AuthzenApi {
     this.deps.onDecision?.(endpoint, answer.decision);
     return answer;
   }
-}
-
-function scopeKey(resource: AccessResource): string {
-  const service = resource.type === ROUTE_RESOURCE_TYPE ? resource.properties?.service : undefined;
-  return typeof service === 'string' ? `${resource.type}\0${service}` : resource.type;
 }
 
 function forbidden(resourceType: string): ApiAnswer {

@@ -10,7 +10,7 @@ import { AuthzenApi } from './api.js';
 import { AuthzenMetrics } from './authzen-metrics.js';
 import { CallerGate } from './caller.js';
 import { AuthzenServer } from './server.js';
-import { callerAuthentication, type AuthzenSettings } from './settings.js';
+import type { AuthzenSettings } from './settings.js';
 
 export interface AuthzenParts {
   readonly settings: Settings & { readonly authzen: AuthzenSettings };
@@ -25,20 +25,15 @@ export interface AuthzenParts {
 
 export function createAuthzenServer(parts: AuthzenParts): AuthzenServer {
   const { settings, model, store, logger } = parts;
-  const authentication = callerAuthentication(settings.authzen.authentication, settings.file, {
-    issuers: new Set(settings.issuers.map((issuer) => issuer.name)),
-    introspectionEndpoints: new Set(settings.introspection.map((endpoint) => endpoint.name)),
-    apiKeys: settings.apiKeys !== undefined,
-  });
   const metrics = new AuthzenMetrics(parts.registry);
-  const gate = new CallerGate({ authenticator: parts.authenticator, authentication, store, model });
+  const gate = new CallerGate({ authenticator: parts.authenticator, authentication: settings.authzen.callerAuthentication, store, model });
   const api = new AuthzenApi({
     model,
     gate,
     store,
     settings: settings.authzen,
     logger,
-    onDecision: (endpoint, decision) => metrics.decisions.inc({ endpoint, decision: decision ? 'allow' : 'deny' }),
+    onDecision: (endpoint, decision) => metrics.decision(endpoint, decision),
   });
   return new AuthzenServer({
     settings: settings.authzen,
@@ -47,6 +42,6 @@ export function createAuthzenServer(parts: AuthzenParts): AuthzenServer {
     logger,
     maxHeaderBytes: settings.limits.maxHeaderBytes,
     ...(parts.tracing && { tracing: parts.tracing }),
-    onAnswer: (endpoint, status) => metrics.requests.inc({ endpoint, status: String(status) }),
+    onAnswer: (endpoint, status) => metrics.request(endpoint, status),
   });
 }

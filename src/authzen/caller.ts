@@ -6,6 +6,7 @@
 // is the target service's policy's word (`authzen.callers`): without it, nobody may.
 import { bearerChallenge } from '../protocol/decision-response.js';
 import { credentialRequest } from '../authn/credentials/request-source.js';
+import type { FoundPolicy } from '../access/resource-policy.js';
 import type { AuthenticationConfig } from '../authn/credentials/types.js';
 import type { AuthenticatedIdentity, Identity } from '../authn/identity.js';
 import { DenyError, denySpec, type DenyReason } from '../errors.js';
@@ -54,12 +55,17 @@ export class CallerGate {
     return { ok: true, identity };
   }
 
-  /** The policy the resource belongs to, when this caller may ask about it; undefined otherwise (403). */
-  async scope(caller: AuthenticatedIdentity, resource: Parameters<AccessModel['policyFor']>[0]): Promise<CompiledPolicy | undefined> {
-    const policy = this.deps.model.policyFor(resource);
-    if (!policy) return undefined;
+  /** The resource's policy, when this caller may ask about it; undefined otherwise (403). */
+  async scope(caller: AuthenticatedIdentity, resource: Parameters<AccessModel['policyFor']>[0]): Promise<FoundPolicy | undefined> {
+    const found = this.deps.model.policyFor(resource);
+    if (found === undefined || found.policy === undefined) return undefined;
+    return (await this.mayAsk(caller, found.policy)) ? found : undefined;
+  }
+
+  /** Whether this caller may ask about the policy's service (its roles for that service read from the store). */
+  async mayAsk(caller: AuthenticatedIdentity, policy: CompiledPolicy): Promise<boolean> {
     const roles = await readStore(this.deps.store, () => this.deps.store.rolesFor(caller.subject, policy.service));
-    return this.deps.model.mayAsk(policy, caller, roles) ? policy : undefined;
+    return this.deps.model.mayAsk(policy, caller, roles);
   }
 }
 

@@ -53,27 +53,42 @@ export function readEvaluations(body: Record<string, unknown>, maxBatch: number)
   }
   if (!Array.isArray(evaluations)) throw new BadRequest(`evaluations must be an array, not ${describe(evaluations)}`);
   if (evaluations.length > maxBatch) throw new BadRequest(`evaluations has ${evaluations.length} items; at most ${maxBatch} are accepted per request`);
-  const items = evaluations.map((item: unknown, index) => {
-    const at = `evaluations[${index}].`;
+  // A top-level default is read once, when the first item takes it (its problems are named as `subject`,
+  // not per item), and shared by the items that take it.
+  const defaults = {
+    subject: lazy(() => readSubject(body.subject, 'subject')),
+    action: lazy(() => readAction(body.action, 'action')),
+    resource: lazy(() => readResource(body.resource, 'resource')),
+    context: lazy(() => optionalContext(body.context, 'context')),
+  };
+  const items = evaluations.map((item: unknown, index): AccessQuestion => {
     if (!isPlainObject(item)) throw new BadRequest(`evaluations[${index}] must be an object, not ${describe(item)}`);
-    // Where each part comes from, for messages: the item's own value, else the top-level default.
-    const pick = (key: 'subject' | 'action' | 'resource' | 'context'): { value: unknown; field: string; note: string } => {
-      if (item[key] !== undefined) return { value: item[key], field: `${at}${key}`, note: '' };
-      if (body[key] !== undefined) return { value: body[key], field: key, note: '' };
-      return { value: undefined, field: `${at}${key}`, note: ' (neither in the item nor as a top-level default)' };
+    // The item's own value, else the top-level default; one of them is required (but context).
+    const own = <T>(key: 'subject' | 'action' | 'resource', read: (value: unknown, field: string) => T, fallback: () => T): T => {
+      if (item[key] !== undefined) return read(item[key], `evaluations[${index}].${key}`);
+      if (body[key] !== undefined) return fallback();
+      throw new BadRequest(`evaluations[${index}].${key} is required (neither in the item nor as a top-level default)`);
     };
-    const subject = pick('subject');
-    const action = pick('action');
-    const resource = pick('resource');
-    const context = pick('context');
-    return {
-      subject: readSubject(subject.value, subject.field, subject.note),
-      action: readAction(action.value, action.field, action.note),
-      resource: readResource(resource.value, resource.field, resource.note),
-      ...optionalContext(context.value, context.field),
-    };
+    const subject = own('subject', readSubject, defaults.subject);
+    const action = own('action', readAction, defaults.action);
+    const resource = own('resource', readResource, defaults.resource);
+    const context = item.context !== undefined ? optionalContext(item.context, `evaluations[${index}].context`) : defaults.context();
+    return { subject, action, resource, ...context };
   });
   return { items, single: undefined, semantic };
+}
+
+/** `read()` once, on first use. */
+function lazy<T>(read: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = read();
+      done = true;
+    }
+    return value;
+  };
 }
 
 function readSemantic(options: unknown): EvaluationsSemantic {

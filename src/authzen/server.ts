@@ -3,6 +3,7 @@
 // (never a 500); `{error, message}` is every error body. With tracing on, each POST to an
 // endpoint is one `keycard.authzen` span continuing the caller's trace (src/tracing/authzen-trace.ts).
 import { DenyError, denySpec } from '../errors.js';
+import { BodyTooLarge, readBody } from '../server/read-body.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthzenTrace } from '../tracing/authzen-trace.js';
 import { arrivalMark, type Tracing } from '../tracing/tracer.js';
@@ -69,7 +70,9 @@ export class AuthzenServer {
     const { tracing } = this.deps;
     const receivedAt = arrivalMark(tracing);
     const requestId = requestIdOf(request.headers['x-request-id']);
-    const path = (request.url ?? '/').split('?')[0]!;
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
     const endpoint = this.routes.get(path);
     const label = endpoint ?? (path === METADATA_PATH ? 'metadata' : 'other');
     // Only the endpoints' POSTs are traced: metadata, 404s and 405s decide nothing.
@@ -81,11 +84,14 @@ export class AuthzenServer {
       answer = this.failure(error);
     }
     this.deps.onAnswer?.(label, answer.status);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', ...answer.headers };
-    if (requestId !== undefined) headers['x-request-id'] = requestId;
     try {
+      const text = JSON.stringify(answer.body);
+      // With a Content-Length an HTTP/1.1 answer goes out in one write, not as chunks.
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(text)) };
+      if (answer.headers) Object.assign(headers, answer.headers);
+      if (requestId !== undefined) headers['x-request-id'] = requestId;
       if (!response.headersSent) response.writeHead(answer.status, headers);
-      response.end(JSON.stringify(answer.body));
+      response.end(text);
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'authzen answer could not be written');
     }
@@ -112,7 +118,7 @@ export class AuthzenServer {
     const caller = await (trace ? trace.authenticating(() => this.deps.gate.authenticate(callerRequest)) : this.deps.gate.authenticate(callerRequest));
     if (!caller.ok) throw new HttpError(caller.status, caller.reason, caller.message, caller.wwwAuthenticate ? { 'www-authenticate': caller.wwwAuthenticate } : {});
     const contentType = headers.get('content-type');
-    if (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType)) {
+    if (contentType !== 'application/json' && (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType))) {
       throw new HttpError(415, 'unsupported_media_type', `send the request body as Content-Type: application/json${contentType === undefined ? '' : `, not ${contentType}`}`);
     }
     const body = parseJsonBody(await readBody(request, this.deps.settings.maxBodyBytes));
@@ -134,6 +140,7 @@ export class AuthzenServer {
 
   private failure(error: unknown): ApiAnswer & { headers?: Record<string, string> } {
     if (error instanceof HttpError) return { status: error.status, body: { error: error.code, message: error.message }, headers: error.headers };
+    if (error instanceof BodyTooLarge) return { status: 413, body: { error: 'payload_too_large', message: error.message } };
     if (error instanceof BadRequest) return { status: 400, body: { error: 'bad_request', message: error.message } };
     if (error instanceof DenyError && denySpec(error.reason).status === 503) {
       return { status: 503, body: { error: error.reason, message: denySpec(error.reason).message } };
@@ -158,9 +165,11 @@ function requestIdOf(value: string | string[] | undefined): string | undefined {
 
 function headerMap(request: AnyRequest): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  const all = request.headers;
+  for (const name in all) {
+    const value = all[name];
+    if (value === undefined || name.charCodeAt(0) === 0x3a /* ":" (HTTP/2 pseudo-header) */) continue;
+    headers.set(name, typeof value === 'string' ? value : value.join(', '));
   }
   return headers;
 }
@@ -169,18 +178,4 @@ function hostOf(request: AnyRequest): string | undefined {
   const host = request.headers.host ?? request.headers[':authority'];
   const value = Array.isArray(host) ? host[0] : host;
   return value !== undefined && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(value) ? value : undefined;
-}
-
-/** The body, refused past the limit (413) without reading it all. */
-async function readBody(request: AnyRequest, limit: number): Promise<string> {
-  const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, 'payload_too_large', `the body is ${declared} bytes; at most ${limit} are accepted`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, 'payload_too_large', `the body exceeds ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -5,9 +5,9 @@
 import { z } from 'zod';
 import { DEFAULT_AUTHENTICATION, type AuthenticationConfig } from '../authn/credentials/types.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { authenticationSchema, type AuthenticationSpec } from '../policy/authentication-schema.js';
+import { authenticationSchema } from '../policy/authentication-schema.js';
 import { compileAuthentication, type CredentialSettingsView } from '../policy/authentication.js';
-import { parseYaml, type YamlSource } from '../config/yaml-file.js';
+import type { YamlSource } from '../config/yaml-file.js';
 import { listenAddress } from '../config/listen-address.js';
 
 const DEFAULT_SEARCH = { enabled: true, defaultPageSize: 50, maxPageSize: 1000, maxChecksPerPage: 1000 } as const;
@@ -45,23 +45,28 @@ export const authzenSettingsSchema = z.strictObject({
   search: searchSchema.default({ ...DEFAULT_SEARCH }),
 });
 
-export type AuthzenSettings = z.infer<typeof authzenSettingsSchema>;
+/** The section as written (defaults filled in). */
+export type AuthzenSettingsSpec = z.infer<typeof authzenSettingsSchema>;
+export type AuthzenSettings = AuthzenSettingsSpec & {
+  /** `authentication` compiled when the settings loaded: the credentials callers present (default: bearer JWTs from any issuer). */
+  readonly callerAuthentication: AuthenticationConfig;
+};
 export type AuthzenSearchSettings = AuthzenSettings['search'];
 
-/** Load-time check of the caller authentication's names (issuers, endpoints, API keys); throws ConfigError. */
-export function checkAuthzenSettings(source: YamlSource, authzen: AuthzenSettings | undefined, view: CredentialSettingsView): void {
-  if (!authzen?.authentication) return;
+/**
+ * The section with its caller authentication compiled against the credentials the settings file
+ * configures (issuers, introspection endpoints, API keys), once, at load; throws ConfigError
+ * naming the section's paths.
+ */
+export function compileAuthzenSettings(source: YamlSource, authzen: AuthzenSettingsSpec | undefined, view: CredentialSettingsView): AuthzenSettings | undefined {
+  if (!authzen) return undefined;
+  if (!authzen.authentication) return { ...authzen, callerAuthentication: DEFAULT_AUTHENTICATION };
   const issues: ConfigIssue[] = [];
   // compileAuthentication names paths from `authentication`; here the section sits under `authzen`.
   const underAuthzen = Object.assign(Object.create(source) as YamlSource, {
     issue: (...[code, path, message, keyName]: Parameters<YamlSource['issue']>) => source.issue(code, ['authzen', ...path], message, keyName),
   });
-  compileAuthentication(authzen.authentication, underAuthzen, view, issues);
+  const callerAuthentication = compileAuthentication(authzen.authentication, underAuthzen, view, issues);
   if (issues.length > 0) throw new ConfigError(issues);
-}
-
-/** The caller authentication in force. Its names were checked when the settings loaded, so no issue is reported here. */
-export function callerAuthentication(spec: AuthenticationSpec | undefined, settingsFile: string, view: CredentialSettingsView): AuthenticationConfig {
-  if (!spec) return DEFAULT_AUTHENTICATION;
-  return compileAuthentication(spec, parseYaml(settingsFile, '{}').source, view, []);
+  return { ...authzen, callerAuthentication };
 }

@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_STEP_UP } from '../policy/conditions/types.js';
 import { parseCidr } from '../policy/conditions/source-cidr.js';
 import { checkRelationSettings, relationSettingsSchema } from '../policy/relations/schema.js';
-import { authzenSettingsSchema, checkAuthzenSettings } from '../authzen/settings.js';
+import { authzenSettingsSchema, compileAuthzenSettings, type AuthzenSettings } from '../authzen/settings.js';
 import { apiKeySettingsSchema, internalTokenSchema, introspectionEndpointSchema, sessionSettingsSchema } from './credential-settings.js';
 import { denyPageSettingsSchema } from './deny-page-settings.js';
 import { EXPLORER_DEFAULTS, explorerSettingsSchema } from '../explorer/settings.js';
@@ -140,6 +140,8 @@ export type StoreSettings = RawSettings['store'];
 export interface Settings extends RawSettings {
   /** The settings file, for messages. */
   readonly file: string;
+  /** Settings `authzen`, its caller authentication compiled at load. */
+  readonly authzen?: AuthzenSettings;
 }
 
 export interface SettingsOverrides {
@@ -166,7 +168,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     endpoints.add(endpoint.name);
   });
   checkRelationSettings(source, data.relations);
-  checkAuthzenSettings(source, data.authzen, {
+  const authzen = compileAuthzenSettings(source, data.authzen, {
     issuers: names,
     introspectionEndpoints: endpoints,
     apiKeys: data.apiKeys !== undefined,
@@ -195,6 +197,7 @@ export function loadSettings(file: string, overrides: SettingsOverrides = {}): S
     store: resolveStorePaths(data.store, inBase),
     audit: { output: auditOutput },
     explorer: { ...data.explorer, ...(data.explorer.adminTokenFile && { adminTokenFile: inBase(data.explorer.adminTokenFile) }) },
+    authzen,
   };
 }
 

@@ -29,6 +29,7 @@ import type { OfflineCaller, OfflineRequest } from '../pipeline/offline.js';
 import { defaultIssuer, instantSchema, offlineCallerSchema, offlineRequestSchema } from '../pipeline/offline-schema.js';
 import type { RelationSchemaView } from '../policy/conditions/types.js';
 import type { AccessQuestion, JsonObject } from '../access/types.js';
+import { policyForResource } from '../access/resource-policy.js';
 import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import type { CompiledPolicy } from '../policy/types.js';
@@ -232,7 +233,7 @@ function checkAccessCase(source: YamlSource, at: readonly (string | number)[], a
   const { resource } = access;
   const route = resource.type === ROUTE_RESOURCE_TYPE;
   const service = resource.properties?.service;
-  const policy = route ? (typeof service === 'string' ? policies.route(service, '') : undefined) : policies.routeResourceType(resource.type);
+  const { policy } = policyForResource(policies, resource);
   if (!policy) {
     if (expected.reason === 'unknown_service' || expected.reason === 'unknown_resource_type') return [];
     const message = route ? `no policy serves service ${JSON.stringify(service ?? null)} (name it in access.resource.properties.service)` : `no policy's access rules name resource type "${resource.type}"`;

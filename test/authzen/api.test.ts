@@ -1,6 +1,7 @@
 // The AuthZEN endpoints of a running keycard over real HTTP/1.1 (fetch) and h2c (node:http2):
 // the spec's request and response shapes, the evaluations semantics, search pagination, the
 // metadata document, each 400, caller authentication and the caller-scope rule.
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthzenKeycard, type AuthzenFixture } from './fixture.js';
@@ -80,6 +81,46 @@ describe('POST /access/v1/evaluation', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect((await fetch(`${fx.base}/access/v2/evaluation`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('refuses a body streamed without Content-Length once it passes the limit (413), over HTTP/1.1 and h2c', async () => {
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${svcToken}` };
+    /** Writes 2 MiB of chunks until the answer comes (the server stops reading at its 1 MiB limit). */
+    const stream = async (writable: { write(chunk: Buffer): boolean; end(): void; destroyed: boolean }, answered: () => boolean) => {
+      for (let sent = 0; sent < 2 * 1024 * 1024 && !answered() && !writable.destroyed; sent += chunk.length) {
+        if (!writable.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      if (!writable.destroyed) writable.end();
+    };
+    const url = new URL(fx.base);
+    const http1 = await new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      let answered = false;
+      const request = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/access/v1/evaluation', headers }, (response) => {
+        answered = true;
+        let text = '';
+        response.setEncoding('utf8').on('data', (part: string) => (text += part));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      request.on('error', reject);
+      void stream(request, () => answered);
+    });
+    const session = connect(fx.base);
+    try {
+      const h2c = await new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        let status = 0;
+        const request = session.request({ ':method': 'POST', ':path': '/access/v1/evaluation', ...headers });
+        let text = '';
+        request.on('response', (answer) => (status = Number(answer[':status'])));
+        request.setEncoding('utf8').on('data', (part: string) => (text += part));
+        request.on('end', () => resolve({ status, body: JSON.parse(text) as Record<string, unknown> }));
+        request.on('error', reject);
+        void stream(request, () => status !== 0);
+      });
+      for (const answer of [http1, h2c]) expect(answer).toEqual({ status: 413, body: { error: 'payload_too_large', message: 'the body exceeds 1048576 bytes' } });
+    } finally {
+      session.close();
+    }
   });
 });
 
@@ -281,5 +322,39 @@ describe('metadata and transports', () => {
     } finally {
       session.close();
     }
+  });
+});
+
+describe('metrics', () => {
+  /** The value of one series of the exposition, 0 when it is not there (yet). */
+  const series = async (line: string) => {
+    const text = await fx.keycard.metrics.registry.metrics();
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found === undefined ? 0 : Number(found.slice(line.length + 1));
+  };
+  const counted = async () => ({
+    evaluation200: await series('keycard_authzen_requests_total{endpoint="evaluation",status="200"}'),
+    evaluations200: await series('keycard_authzen_requests_total{endpoint="evaluations",status="200"}'),
+    evaluation401: await series('keycard_authzen_requests_total{endpoint="evaluation",status="401"}'),
+    evaluationAllow: await series('keycard_authzen_decisions_total{endpoint="evaluation",decision="allow"}'),
+    evaluationsAllow: await series('keycard_authzen_decisions_total{endpoint="evaluations",decision="allow"}'),
+    evaluationsDeny: await series('keycard_authzen_decisions_total{endpoint="evaluations",decision="deny"}'),
+  });
+
+  it('counts requests by endpoint and status, and decisions by endpoint and verdict', async () => {
+    const before = await counted();
+    expect((await post('/access/v1/evaluation', { subject: user('beth'), resource: todo('1'), action: { name: 'can_update_todo' } })).body.decision).toBe(true);
+    const batch = await post('/access/v1/evaluations', { subject: user('beth'), action: { name: 'can_update_todo' }, evaluations: [{ resource: todo('1') }, { resource: todo('2') }, { resource: todo('3') }] });
+    expect((batch.body.evaluations as { decision: boolean }[]).map((item) => item.decision)).toEqual([true, false, true]);
+    expect((await post('/access/v1/evaluation', {}, { authorization: '' })).status).toBe(401);
+    const after = await counted();
+    expect(Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - before[name as keyof typeof before]]))).toEqual({
+      evaluation200: 1,
+      evaluations200: 1,
+      evaluation401: 1,
+      evaluationAllow: 1,
+      evaluationsAllow: 2,
+      evaluationsDeny: 1,
+    });
   });
 });

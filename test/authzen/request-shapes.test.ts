@@ -96,6 +96,9 @@ describe('access evaluations request', () => {
   it.each([
     [{ evaluations: [{ action: { name: 'r' }, resource: { type: 'd', id: '1' } }] }, 'evaluations[0].subject is required (neither in the item nor as a top-level default)'],
     [{ subject: { type: 'user' }, evaluations: [{ action: { name: 'r' }, resource: { type: 'd', id: '1' } }] }, 'subject.id is required'],
+    // A default only the second item takes is named as the default, when that item takes it.
+    [{ subject: { type: 'user' }, action: { name: 'r' }, evaluations: [{ subject: { type: 'user', id: 'a' }, resource: { type: 'd', id: '1' } }, { resource: { type: 'd', id: '2' } }] }, 'subject.id is required'],
+    [{ ...SPEC_EVALUATION, context: [], evaluations: [{ context: {} }, {}] }, 'context must be an object, not an array'],
     [{ ...SPEC_EVALUATION, evaluations: [{ resource: { type: 'd', id: 3 } }] }, 'evaluations[0].resource.id must be a string, not number 3'],
     [{ ...SPEC_EVALUATION, evaluations: [{}, 'x'] }, 'evaluations[1] must be an object, not the string "x"'],
     [{ ...SPEC_EVALUATION, evaluations: {} }, 'evaluations must be an array, not an object'],

@@ -1,5 +1,6 @@
 // Settings `authzen:`: defaults, unknown keys, and caller authentication names checked at load.
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_AUTHENTICATION } from '../../src/authn/credentials/types.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
 import { Workspace } from '../helpers/workspace.js';
@@ -30,7 +31,13 @@ describe('authzen settings', () => {
       maxBatch: 100,
       maxBodyBytes: 1048576,
       search: { enabled: true, defaultPageSize: 50, maxPageSize: 1000, maxChecksPerPage: 1000 },
+      callerAuthentication: DEFAULT_AUTHENTICATION,
     });
+  });
+
+  it('compiles the caller authentication once, at load', () => {
+    const authzen = load('authzen: { listen: 127.0.0.1:8181, authentication: { credentials: [{ jwt: { header: x-pep-token, issuers: [corp] } }] } }').authzen;
+    expect(authzen?.callerAuthentication.credentials).toEqual([{ kind: 'jwt', header: 'x-pep-token', issuers: ['corp'], types: undefined }]);
   });
 
   it.each([
