@@ -185,6 +185,7 @@ export class Keycard {
         this.audit.accessDecision(decision, question);
         this.explorer?.recordAccess(decision, question);
       },
+      ...(this.shadow && { shadow: this.shadow.accessHook }),
     });
     this.grpc = new GrpcServer({
       listen: settings.grpc.listen,

@@ -46,6 +46,12 @@ export interface AccessDeciderDeps {
   readonly now?: () => number;
   /** Told of every decision (metrics, audit). Must not throw or block. */
   readonly onDecision?: (decision: Decision, question: AccessQuestion) => void;
+  /**
+   * Told of every decision after onDecision, with the caller context it was made with (undefined
+   * when the decider stopped before the state phase): the shadow policy set decides the question
+   * again. Must only schedule that work, never do it or throw.
+   */
+  readonly shadow?: (decision: Decision, question: AccessQuestion, caller: CallerContext | undefined) => void;
 }
 
 /** Longest type, id or action name taken; the AuthZEN listener bounds requests too, this is the last line. */
@@ -75,6 +81,11 @@ export class AccessDecider {
       this.deps.onDecision?.(decision, question);
     } catch {
       // Observers must never change a decision.
+    }
+    try {
+      this.deps.shadow?.(decision, question, progress.caller);
+    } catch {
+      // Nor may the shadow evaluation.
     }
     return decision;
   }

@@ -131,16 +131,30 @@ export class AuditLog {
    */
   shadowDisagreement(record: ShadowDisagreementRecord): void {
     if (!this.sink) return;
-    const { decision, input, enforced, shadow } = record;
+    const { decision, enforced, shadow } = record;
     const { identity } = decision;
+    // What was asked: a Check's request, or an access question (its subject as the caller asserted
+    // it; never its properties or context, as in access_decision lines).
+    const asked = record.question
+      ? {
+          subject_type: record.question.subject.type,
+          subject: record.question.subject.id,
+          action: record.question.action.name,
+          resource_type: record.question.resource.type,
+          resource_id: record.question.resource.id,
+          path: decision.path,
+        }
+      : {
+          method: record.input.method,
+          host: record.input.host,
+          path: decision.path ?? record.input.path.split('?')[0],
+          subject: identity.authenticated ? identity.subject : undefined,
+        };
     this.writeLine('shadow_disagreement', {
       decision_id: decision.id,
-      request_id: input.requestId,
+      request_id: (record.question ?? record.input).requestId,
       service: decision.service ?? shadow.service,
-      method: input.method,
-      host: input.host,
-      path: decision.path ?? input.path.split('?')[0],
-      subject: identity.authenticated ? identity.subject : undefined,
+      ...asked,
       enforced: { decision: enforced.decision, reason: enforced.reason, rule: enforced.rule, policy_version: decision.policyVersion },
       shadow: { decision: shadow.decision, reason: shadow.reason, rule: shadow.rule, policy_version: shadow.policyVersion, detail: shadow.detail },
     });
@@ -190,10 +204,12 @@ export interface ShadowSide {
   readonly rule: string | undefined;
 }
 
-export interface ShadowDisagreementRecord {
+/** A disagreement on a Check (`input`) or on an access question (`question`). */
+export type ShadowDisagreementRecord = ShadowDisagreementSides & ({ readonly input: AuthzInput; readonly question?: undefined } | { readonly question: AccessQuestion; readonly input?: undefined });
+
+interface ShadowDisagreementSides {
   /** The enforced decision (its id, service, path and caller name the line). */
   readonly decision: Decision;
-  readonly input: AuthzInput;
   readonly enforced: ShadowSide;
   readonly shadow: ShadowSide & { readonly service: string | undefined; readonly policyVersion: string | undefined; readonly detail: string | undefined };
 }

@@ -1,9 +1,11 @@
-// Decides every request again against the candidate policy set, after the enforced answer has
-// gone: schedule() only counts the evaluation in and defers it with setImmediate, so the gRPC and
+// Decides every request (and every access question, AuthZEN) again against the candidate policy
+// set, after the enforced answer has gone: schedule() only counts the evaluation in and defers it with setImmediate, so the gRPC and
 // HTTP check answers never wait for it. The candidate decides through the same Pipeline (route,
 // dry-run, conditions, relations through the caching store) for the enforced caller. Bounded: past
 // maxInFlight evaluations waiting or running, new ones are dropped and counted, never queued.
 import type { BlockList } from 'node:net';
+import { AccessDecider } from '../access/access-decider.js';
+import type { AccessQuestion } from '../access/types.js';
 import type { ShadowDisagreementRecord } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
 import { Pipeline, type PipelineLimits } from '../pipeline/pipeline.js';
@@ -51,16 +53,12 @@ export class ShadowEvaluator {
 
   /** The Pipeline's shadow hook: schedules, never evaluates. */
   readonly schedule = (decision: Decision, input: AuthzInput, caller: CallerContext | undefined): void => {
-    if (this.closed || this.running >= this.deps.maxInFlight) {
-      this.finish(decision.service ?? UNKNOWN_SERVICE_LABEL, 'dropped');
-      return;
-    }
-    this.running++;
-    setImmediate(() => {
-      this.evaluate(decision, input, caller)
-        .catch((error: unknown) => this.failed(decision, error))
-        .finally(() => this.done());
-    });
+    this.later(decision, () => this.evaluate(decision, input, caller));
+  };
+
+  /** The AccessDecider's shadow hook (AuthZEN questions): schedules, never evaluates. */
+  readonly scheduleAccess = (decision: Decision, question: AccessQuestion, caller: CallerContext | undefined): void => {
+    this.later(decision, () => this.evaluateAccess(decision, question, caller));
   };
 
   /** Stops scheduling; resolves once the evaluations under way finish, or after `timeoutMs`. */
@@ -74,6 +72,20 @@ export class ShadowEvaluator {
         clearTimeout(timer);
         resolve();
       });
+    });
+  }
+
+  /** Runs `evaluation` after the enforced answer has gone, unless too many are in flight already. */
+  private later(decision: Decision, evaluation: () => Promise<void>): void {
+    if (this.closed || this.running >= this.deps.maxInFlight) {
+      this.finish(decision.service ?? UNKNOWN_SERVICE_LABEL, 'dropped');
+      return;
+    }
+    this.running++;
+    setImmediate(() => {
+      evaluation()
+        .catch((error: unknown) => this.failed(decision, error))
+        .finally(() => this.done());
     });
   }
 
@@ -92,14 +104,37 @@ export class ShadowEvaluator {
       ...(caller && { now: () => caller.now }),
     });
     const shadow = await pipeline.decide(input);
+    if (enforced.unknown()) return this.finish(decision.service ?? shadow.service ?? UNKNOWN_SERVICE_LABEL, 'unevaluated');
+    this.compare(decision, shadow, { input });
+  }
+
+  /**
+   * An access question decided again by the candidate's access rules, for the same subject: its
+   * roles are the enforced decision's (the store is not asked again), and its directory record and
+   * relations are read as the enforced decision read them (through the caching store). A question
+   * the enforced set could not route has no roles yet: the candidate reads them from the store.
+   */
+  private async evaluateAccess(decision: Decision, question: AccessQuestion, caller: CallerContext | undefined): Promise<void> {
+    const candidate = this.deps.candidate();
+    if (!candidate) return this.finish(decision.service ?? UNKNOWN_SERVICE_LABEL, 'error');
+    const decider = new AccessDecider({
+      policies: () => candidate,
+      store: caller ? enforcedCaller(decision, caller, this.deps.store).store : this.deps.store,
+      relations: this.deps.relations,
+      ...(caller && { now: () => caller.now }),
+    });
+    this.compare(decision, await decider.decide(question), { question });
+  }
+
+  /** Counts the comparison; a disagreement is also audited with both sides. */
+  private compare(decision: Decision, shadow: Decision, asked: { readonly input: AuthzInput } | { readonly question: AccessQuestion }): void {
     const service = decision.service ?? shadow.service ?? UNKNOWN_SERVICE_LABEL;
-    if (enforced.unknown()) return this.finish(service, 'unevaluated');
     const comparison = compareDecisions(decision, shadow);
     if (comparison.agree) return this.finish(service, 'agree', comparison);
     this.deps.metrics.disagreement(service, comparison.enforced.verdict, comparison.shadow.verdict, comparison.shadow.rule ?? NO_RULE_LABEL);
     this.deps.audit({
       decision,
-      input,
+      ...asked,
       enforced: { decision: comparison.enforced.label, reason: comparison.enforced.reason, rule: comparison.enforced.rule },
       shadow: {
         decision: comparison.shadow.label,

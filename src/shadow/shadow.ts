@@ -60,6 +60,11 @@ export class Shadow {
     return this.evaluator.schedule;
   }
 
+  /** The AccessDecider's `shadow` hook (AuthZEN questions). */
+  get accessHook(): ShadowEvaluator['scheduleAccess'] {
+    return this.evaluator.scheduleAccess;
+  }
+
   load(): Promise<void> {
     return this.policies.load();
   }

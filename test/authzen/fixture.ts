@@ -106,7 +106,8 @@ export interface AuthzenFixture {
   stop(): Promise<void>;
 }
 
-export async function startAuthzenKeycard(authzenExtra = ''): Promise<AuthzenFixture> {
+/** `authzenExtra`: lines appended to the settings (under `authzen:` when indented); `files`: more files in the workspace. */
+export async function startAuthzenKeycard(authzenExtra = '', files: Readonly<Record<string, string>> = {}): Promise<AuthzenFixture> {
   const key = await makeKey('ES256');
   const workspace = new Workspace().writeAll({
     'keycard.yaml': `
@@ -138,6 +139,7 @@ ${authzenExtra}
     'policies/todos.yaml': TODO_POLICY,
     'policies/billing.yaml': BILLING_POLICY,
     'seed.yaml': SEED,
+    ...files,
   });
   const keycard = new Keycard(loadSettings(workspace.path('keycard.yaml')), createLogger('silent'));
   const ports = await keycard.start();

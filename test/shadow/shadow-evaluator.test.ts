@@ -4,6 +4,7 @@
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessDecider } from '../../src/access/access-decider.js';
 import type { ShadowDisagreementRecord } from '../../src/audit/audit-log.js';
 import type { Authenticator } from '../../src/authn/authenticator.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
@@ -239,5 +240,50 @@ describe('shadow evaluation behind the gRPC server', () => {
       client.close();
       await server.stop(1_000);
     }
+  });
+});
+
+describe('shadow evaluation of access questions (AuthZEN)', () => {
+  const DOCS = `
+service: docs
+rules:
+  - { id: read-docs, effect: allow, match: { actions: [can_read], resources: [document] }, when: [{ role: customer }] }
+`;
+  const question = (subject: string, resourceType = 'document') => ({ subject: { type: 'user', id: subject }, action: { name: 'can_read' }, resource: { type: resourceType, id: 'd-1' }, requestId: 'rq-9' });
+
+  function accessFixture(candidate: PolicySet) {
+    const f = fixture(candidate, { enforced: set('enforced', ORDERS, DOCS) });
+    const decider = new AccessDecider({ policies: () => set('enforced', ORDERS, DOCS), store: f.store, relations: NO_RELATIONS, shadow: f.evaluator.scheduleAccess });
+    return { ...f, decider };
+  }
+
+  it('agrees with an identical candidate, and reads the roles once', async () => {
+    const f = accessFixture(set('same', ORDERS, DOCS));
+    expect((await f.decider.decide(question('alice'))).allowed).toBe(true);
+    const [evaluated] = await f.settled(1);
+    expect(evaluated?.result).toBe('agree');
+    expect(f.audited).toEqual([]);
+    expect(f.store.calls.rolesFor).toBe(1);
+  });
+
+  it('counts and audits a disagreement, naming the question and both rules', async () => {
+    const f = accessFixture(set('next', ORDERS, DOCS.replace('role: customer', 'role: support').replace('read-docs', 'read-docs-support')));
+    const decision = await f.decider.decide(question('alice'));
+    expect(decision).toMatchObject({ allowed: true, ruleId: 'read-docs' });
+    await f.settled(1);
+    expect(await f.metric('keycard_shadow_disagreements_total')).toBe('keycard_shadow_disagreements_total{service="docs",enforced="allow",shadow="deny",rule="_none"} 1');
+    const record = f.audited[0]!;
+    expect(record.question).toMatchObject({ subject: { id: 'alice' }, resource: { type: 'document' } });
+    expect(record.input).toBeUndefined();
+    expect(record.enforced).toEqual({ decision: 'allow', reason: 'allowed', rule: 'read-docs' });
+    expect(record.shadow).toMatchObject({ decision: 'deny', service: 'docs', policyVersion: 'next' });
+  });
+
+  it('decides a resource type only the candidate knows with the roles from the store', async () => {
+    const reports = `service: reports\nrules:\n  - { id: read-reports, effect: allow, match: { actions: [can_read], resources: [report] }, when: [{ role: customer }] }\n`;
+    const f = accessFixture(set('with-reports', ORDERS, DOCS, reports));
+    expect((await f.decider.decide(question('alice', 'report'))).reason).toBe('unknown_resource_type');
+    await f.settled(1);
+    expect(f.evaluated[0]).toMatchObject({ result: 'disagree', comparison: { shadow: { verdict: 'allow', rule: 'read-reports' } } });
   });
 });
