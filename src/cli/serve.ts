@@ -38,7 +38,7 @@ export async function serve(args: string[]): Promise<void> {
 
 async function serveAlone(settings: Settings): Promise<void> {
   const keycard = new Keycard(settings);
-  const ports = await keycard.start();
+  const ports = await startOrStop(keycard);
   // A line for people and for scripts that wait for the ports (tests start keycard on port 0).
   console.log(JSON.stringify({ msg: 'keycard listening', grpcPort: ports.grpc, adminPort: ports.admin, httpPort: ports.http, authzenPort: ports.authzen, ready: keycard.readiness().ready }));
   onSignals(keycard.logger, () => keycard.stop().then(() => 0));
@@ -47,20 +47,27 @@ async function serveAlone(settings: Settings): Promise<void> {
 async function serveWorker(settings: Settings): Promise<void> {
   const keycard = new Keycard(settings, undefined, { admin: false, sharedOutput: true });
   answerPrimary(keycard);
-  let ports: RunningPorts;
-  try {
-    ports = await keycard.start();
-  } catch (error) {
-    // The IPC channel (and whatever started before the failure) would keep this worker alive, and
-    // the primary waiting for it: stop, let go of the primary, and fail.
-    await keycard.stop().catch(() => undefined);
-    process.disconnect?.();
-    throw error;
-  }
+  // The IPC channel would keep a worker that failed to start alive, and the primary waiting for it.
+  const ports = await startOrStop(keycard, () => process.disconnect?.());
   announceListening(ports.grpc, ports.http, ports.authzen);
   const stop = onSignals(keycard.logger, () => keycard.stop().then(() => 0));
   // Without its primary a worker would serve unsupervised: it stops too.
   process.once('disconnect', () => stop('disconnect'));
+}
+
+/**
+ * Starts keycard; if that fails, stops what did start before failing: the store's connections
+ * (a Redis client retrying, its change feed) and timers would otherwise keep the process alive,
+ * a keycard that will never listen and never exits.
+ */
+async function startOrStop(keycard: Keycard, afterStop?: () => void): Promise<RunningPorts> {
+  try {
+    return await keycard.start();
+  } catch (error) {
+    await keycard.stop().catch(() => undefined);
+    afterStop?.();
+    throw error;
+  }
 }
 
 async function servePrimary(settings: Settings, workers: number): Promise<void> {

@@ -39,7 +39,11 @@ export async function startKeycard(configFile: string, extraArgs: string[] = [])
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const ports = await new Promise<{ grpcPort: number; adminPort: number; httpPort?: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keycard did not start in time:\n${stderr}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Not left running after the test: a keycard that never listens may never exit either.
+      child.kill('SIGKILL');
+      reject(new Error(`keycard did not start in time:\n${stderr}`));
+    }, 15_000);
     void exited.then((code) => reject(new Error(`keycard exited with ${code} before listening:\n${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.includes('"keycard listening"')) return;

@@ -249,7 +249,8 @@ describe('keycard startup', () => {
       'seed.yaml': 'roleBindings: []\n',
       'policies/orders.yaml': POLICY,
     };
-    await expect(launchKeycard(files)).rejects.toThrow(/apiKeys\.pepperEnv: the environment variable KEYCARD_E2E_PEPPER_UNSET \(the API key pepper\) is not set/);
+    // It exits (1), having closed its Redis connections: a keycard that cannot start must not hang.
+    await expect(launchKeycard(files)).rejects.toThrow(/exited with 1 before listening:[\s\S]*apiKeys\.pepperEnv: the environment variable KEYCARD_E2E_PEPPER_UNSET \(the API key pepper\) is not set/);
   });
 
   it('refuses to start as a cluster too: the primary checks the secrets before forking, and exits 1', async () => {
