@@ -3,8 +3,9 @@
 // probes and metrics, so this check guards every explorer route, the page and its script included.
 import { bearerToken } from '../authn/authenticator.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIPv4 } from 'node:net';
+import { BlockList } from 'node:net';
 import { isLoopbackHost } from '../config/loopback.js';
+import { inBlockList } from '../policy/conditions/source-cidr.js';
 
 export interface TokenCheck {
   /** Whether a token is configured at all. */
@@ -61,11 +62,13 @@ function whyNotLocal(request: AccessRequest, options: AccessOptions): string | u
   return undefined;
 }
 
-/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (::ffff:127.0.0.1). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 addresses (::ffff:127.0.0.1), matched as sourceCidr matches. */
 export function isLoopbackAddress(address: string): boolean {
-  if (address === '::1') return true;
-  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return isIPv4(v4) && v4.startsWith('127.');
+  return inBlockList(LOOPBACK, address);
 }
 
 function isLoopbackHostHeader(host: string | undefined): boolean {
