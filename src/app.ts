@@ -180,10 +180,12 @@ export class Keycard {
       policies: () => this.policies.current,
       store: this.store,
       relations: this.relations,
-      onDecision: (decision, question) => {
+      onDecision: (decision, question, purpose) => {
         this.metrics.recordDecision(decision);
         this.audit.accessDecision(decision, question);
-        this.explorer?.recordAccess(decision, question);
+        // A search page tries up to search.maxChecksPerPage candidates: listed, they would push
+        // every Check decision out of the explorer's ring. The audit log keeps them all.
+        if (purpose !== 'search') this.explorer?.recordAccess(decision, question);
       },
       ...(this.shadow && { shadow: this.shadow.accessHook }),
     });

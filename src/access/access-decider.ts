@@ -38,14 +38,20 @@ import { policyForResource, type ResourcePolicy } from './resource-policy.js';
 import { mergeSubjectProperties } from './subject-properties.js';
 import type { AccessQuestion, JsonObject } from './types.js';
 
+/**
+ * `question`: asked as such (an evaluation, a batch item, `keycard test`); `search`: one candidate a
+ * search tried. A search page may try up to `search.maxChecksPerPage` of them.
+ */
+export type DecisionPurpose = 'question' | 'search';
+
 export interface AccessDeciderDeps {
   /** The policy set to decide with; undefined while none has loaded. */
   readonly policies: () => PolicySet | undefined;
   readonly store: StateStore;
   readonly relations: RelationChecker;
   readonly now?: () => number;
-  /** Told of every decision (metrics, audit). Must not throw or block. */
-  readonly onDecision?: (decision: Decision, question: AccessQuestion) => void;
+  /** Told of every decision (metrics, audit, the explorer), and whether it was a search candidate. Must not throw or block. */
+  readonly onDecision?: (decision: Decision, question: AccessQuestion, purpose: DecisionPurpose) => void;
   /**
    * Told of every decision after onDecision, with the caller context it was made with (undefined
    * when the decider stopped before the state phase): the shadow policy set decides the question
@@ -69,16 +75,17 @@ export class AccessDecider {
   }
 
   /**
-   * `phases`: the decision's trace, when it is traced (see PhaseObserver). `found`: the question's
+   * `phases`: the decision's trace, when it is traced (see PhaseObserver). `purpose`: told to
+   * onDecision (see DecisionPurpose). `found`: the question's
    * resource's policy when the caller has looked it up already (policyForResource; the AuthZEN API
    * does, to check its caller may ask): the decision is then made with that policy and its set.
    */
-  async decide(question: AccessQuestion, phases?: PhaseObserver, found?: ResourcePolicy): Promise<Decision> {
+  async decide(question: AccessQuestion, phases?: PhaseObserver, found?: ResourcePolicy, purpose: DecisionPurpose = 'question'): Promise<Decision> {
     const { outcome, progress, started, phaseMs } = await runPhases((progress, lap) => this.run(question, progress, lap, found), phases);
     // No HTML deny page: the answer is JSON.
     const decision = buildDecision(outcome, progress, { started, phaseMs }, undefined);
     try {
-      this.deps.onDecision?.(decision, question);
+      this.deps.onDecision?.(decision, question, purpose);
     } catch {
       // Observers must never change a decision.
     }

@@ -2,6 +2,7 @@
 // belongs to, ask whether a caller may ask about it, decide a question (with the policy found),
 // list the actions a policy names for a type. keycardAccessModel() builds it from the access
 // decider, the policy set and the caller-scope rule; the API itself depends only on this interface.
+import type { DecisionPurpose } from '../access/access-decider.js';
 import type { AccessQuestion, AccessResource } from '../access/types.js';
 import type { FoundPolicy, ResourcePolicy } from '../access/resource-policy.js';
 import type { Identity } from '../authn/identity.js';
@@ -13,7 +14,7 @@ export interface AccessModel {
    * Never rejects: failures are denies with a catalogued reason. `phases`: the decision's trace,
    * when traced. `found`: the question's resource's policy (policyFor), so it is not looked up again.
    */
-  decide(question: AccessQuestion, phases?: PhaseObserver, found?: FoundPolicy): Promise<Decision>;
+  decide(question: AccessQuestion, phases?: PhaseObserver, found?: FoundPolicy, purpose?: DecisionPurpose): Promise<Decision>;
   /** The policy answering questions about this resource, in the set in force; undefined while none is loaded. */
   policyFor(resource: Pick<AccessResource, 'type' | 'properties'>): ResourcePolicy | undefined;
   /** Whether this caller (a PEP), holding these roles for the policy's service, may ask about it. */

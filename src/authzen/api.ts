@@ -141,7 +141,8 @@ export class AuthzenApi {
     const evaluation = endpoint === 'search' ? undefined : trace?.evaluation(question);
     let answer: AuthzenDecision;
     try {
-      const decision = await this.deps.model.decide(call.requestId === undefined ? question : { ...question, requestId: call.requestId }, evaluation, found);
+      const asked = call.requestId === undefined ? question : { ...question, requestId: call.requestId };
+      const decision = await this.deps.model.decide(asked, evaluation, found, endpoint === 'search' ? 'search' : 'question');
       answer = toAuthzenDecision(decision);
       trace?.decided(decision, evaluation);
     } catch (error) {

@@ -10,7 +10,7 @@ import type { AccessModel } from './access-model.js';
 
 export function keycardAccessModel(access: AccessDecider, policies: () => PolicySet | undefined): AccessModel {
   return {
-    decide: (question, phases, found) => access.decide(question, phases, found),
+    decide: (question, phases, found, purpose) => access.decide(question, phases, found, purpose),
     policyFor(resource) {
       const set = policies();
       return set && policyForResource(set, resource);

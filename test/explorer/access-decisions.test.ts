@@ -122,3 +122,20 @@ describe('hiding attribute values in messages', () => {
     expect(hideAttributeValues('attribute context.ip is missing (no "ip")')).toBe('attribute context.ip is missing (no "ip")');
   });
 });
+
+describe('searches in the explorer', () => {
+  let served: ServedExplorer;
+  beforeAll(async () => {
+    served = await serveExplorer({ authzen: true });
+  });
+  afterAll(() => served?.close());
+
+  it('leave out the candidates a search tried (they would push Check decisions out of the ring), and keep evaluations', async () => {
+    const search = await served.authzen('/access/v1/search/action', { subject: { type: 'user', id: 'alice' }, resource: { type: 'document', id: 'd-1' } });
+    expect(search.status).toBe(200);
+    expect(search.body.results).toEqual([{ name: 'can_read' }]);
+    expect((await listed(served)).decisions).toEqual([]);
+    expect((await served.evaluate(readByCustomer)).body.decision).toBe(true);
+    expect((await listed(served)).decisions.map((record) => [record.kind, record.action])).toEqual([['access', 'can_read']]);
+  });
+});

@@ -25,6 +25,8 @@ export interface ServedExplorer {
   ask(spec: HttpRequestSpec, subject?: string, claims?: Record<string, unknown>): Promise<CheckResponse__Output>;
   /** An AuthZEN evaluation (with `authzen: true`), asked by the docs service's caller with a fresh token. */
   evaluate(question: object): Promise<{ status: number; body: { decision?: boolean; context?: Record<string, unknown> } }>;
+  /** A POST to an AuthZEN endpoint (e.g. /access/v1/search/action) as the docs service's caller. */
+  authzen(path: string, body: object): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,17 @@ export async function serveExplorer(options: ExplorerOptions = {}): Promise<Serv
   const host = options.adminListen?.split(':')[0] ?? '127.0.0.1';
   const client = createCheckClient(`127.0.0.1:${ports.grpc}`);
   const tokens: string[] = [];
+  const authzen = async (path: string, body: object) => {
+    if (ports.authzen === undefined) throw new Error('serveExplorer({ authzen: true }) serves AuthZEN');
+    const token = await signToken(key, { sub: 'svc-docs' });
+    tokens.push(token);
+    const response = await fetch(`http://127.0.0.1:${ports.authzen}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
   return {
     keycard,
     workspace,
@@ -110,16 +123,9 @@ export async function serveExplorer(options: ExplorerOptions = {}): Promise<Serv
       return check(client, buildCheckRequest({ service: 'orders', ...spec, headers }));
     },
     async evaluate(question) {
-      if (ports.authzen === undefined) throw new Error('serveExplorer({ authzen: true }) serves AuthZEN');
-      const token = await signToken(key, { sub: 'svc-docs' });
-      tokens.push(token);
-      const response = await fetch(`http://127.0.0.1:${ports.authzen}/access/v1/evaluation`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(question),
-      });
-      return { status: response.status, body: (await response.json()) as { decision?: boolean; context?: Record<string, unknown> } };
+      return (await authzen('/access/v1/evaluation', question)) as { status: number; body: { decision?: boolean; context?: Record<string, unknown> } };
     },
+    authzen,
     async close() {
       client.close();
       await keycard.stop();
