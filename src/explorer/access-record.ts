@@ -7,12 +7,11 @@
 import type { AccessQuestion } from '../access/types.js';
 import type { Decision } from '../pipeline/types.js';
 import { ROUTE_RESOURCE_TYPE } from '../policy/compile-access.js';
-import type { Challenge, RuleTrace } from '../policy/evaluate.js';
 import type { SubjectMasker } from './mask.js';
-import { bound, MAX_PATH, MAX_SHORT, outcomeFields, type RecordOptions } from './record.js';
+import { bound, MAX_PATH, MAX_SHORT, outcomeFields, type RecordOptions, type RecordOutcome } from './record.js';
 import { hideAttributeValues } from '../access/hide-values.js';
 
-export interface AccessRecord {
+export interface AccessRecord extends RecordOutcome {
   readonly kind: 'access';
   readonly id: string;
   /** ISO 8601, when the decision was made. */
@@ -28,15 +27,6 @@ export interface AccessRecord {
   readonly resourceId: string;
   /** The normalized path of a route question. */
   readonly path?: string;
-  readonly roles: readonly string[];
-  readonly decision: 'allow' | 'deny' | 'dry_run_deny';
-  readonly status: number;
-  readonly reason: string;
-  readonly rule?: string;
-  readonly trace: readonly RuleTrace[];
-  readonly dryRun?: { readonly reason: string; readonly ruleId?: string };
-  readonly challenge?: Challenge;
-  readonly detail?: string;
   readonly latencyMs: number;
   readonly requestId?: string;
   readonly policyVersion?: string;

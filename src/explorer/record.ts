@@ -13,7 +13,20 @@ import type { SubjectMasker } from './mask.js';
 /** A decision of either kind, as the ring keeps it. */
 export type ExplorerRecord = CheckRecord | AccessRecord;
 
-export interface CheckRecord {
+/** What either kind of record says of the outcome (outcomeFields makes it). */
+export interface RecordOutcome {
+  readonly roles: readonly string[];
+  readonly decision: 'allow' | 'deny' | 'dry_run_deny';
+  readonly status: number;
+  readonly reason: string;
+  readonly rule?: string;
+  readonly trace: readonly RuleTrace[];
+  readonly dryRun?: { readonly reason: string; readonly ruleId?: string };
+  readonly challenge?: Challenge;
+  readonly detail?: string;
+}
+
+export interface CheckRecord extends RecordOutcome {
   /** Always set by keycard; absent only in records from before access decisions were recorded. */
   readonly kind?: 'check';
   readonly id: string;
@@ -34,16 +47,7 @@ export interface CheckRecord {
   readonly credential?: CredentialKind;
   /** Verified claims other than the registered ones (left out when subjects are masked). */
   readonly claims?: Readonly<Record<string, unknown>>;
-  readonly roles: readonly string[];
-  readonly decision: 'allow' | 'deny' | 'dry_run_deny';
-  readonly status: number;
-  readonly reason: string;
-  readonly rule?: string;
-  readonly trace: readonly RuleTrace[];
-  readonly dryRun?: { readonly reason: string; readonly ruleId?: string };
-  readonly challenge?: Challenge;
   readonly permissions?: readonly string[];
-  readonly detail?: string;
   readonly clientAddress?: string;
   /** The mTLS peer identity Envoy reported. */
   readonly peer?: string;
@@ -150,7 +154,7 @@ function extraClaims(claims: Readonly<Record<string, unknown>>): Readonly<Record
  * rules considered, dry-run, challenge and detail; messages cleaned by the record kind's `clean`
  * and bounded.
  */
-export function outcomeFields(decision: Decision, clean: (text: string) => string) {
+export function outcomeFields(decision: Decision, clean: (text: string) => string): RecordOutcome {
   return {
     roles: decision.roles.slice(0, 64),
     decision: decisionLabel(decision),
