@@ -106,20 +106,33 @@ export interface AuthzenFixture {
   stop(): Promise<void>;
 }
 
-/** `authzenExtra`: lines appended to the settings (under `authzen:` when indented); `files`: more files in the workspace. */
-export async function startAuthzenKeycard(authzenExtra = '', files: Readonly<Record<string, string>> = {}): Promise<AuthzenFixture> {
-  const key = await makeKey('ES256');
-  const workspace = new Workspace().writeAll({
-    'keycard.yaml': `
+export interface TodoSettingsOptions {
+  /** The issuer's keys: `jwksFile: jwks.json` unless given (with any other issuer lines, indented as the first). */
+  readonly issuerKeys?: string;
+  /** Top-level lines before `policies:`. */
+  readonly topLevel?: string;
+  /** The AuthZEN listener's port; 0 (any) unless given. */
+  readonly authzenPort?: number;
+  /** More lines of the `authzen:` block (unindented: they are indented here). */
+  readonly authzen?: string;
+  readonly logLevel?: string;
+  /** Lines appended at the end. */
+  readonly extra?: string;
+}
+
+/** The settings of the todo app's keycard: test-idp (ES256), the memory store seeded with SEED, todo relations, the AuthZEN listener. */
+export function todoSettingsYaml(options: TodoSettingsOptions = {}): string {
+  const { issuerKeys = 'jwksFile: jwks.json', topLevel, authzenPort = 0, authzen, logLevel = 'warn', extra = '' } = options;
+  return `
 grpc: { listen: 127.0.0.1:0 }
 admin: { listen: 127.0.0.1:0 }
 issuers:
   - name: test-idp
     issuer: https://idp.test.example/
     audiences: [shop]
-    jwksFile: jwks.json
+    ${issuerKeys}
     algorithms: [ES256]
-stepUp: { mfaAcrValues: ["urn:com:example:loa:3"] }
+${topLevel ?? ''}
 policies: { dir: policies, watch: false }
 store: { type: memory, seedFile: seed.yaml }
 relations:
@@ -128,13 +141,25 @@ relations:
     group: { member: [] }
     todo: { owner: [] }
 audit: { output: "off" }
-log: { level: silent }
+log: { level: ${logLevel} }
 authzen:
-  listen: 127.0.0.1:0
+  listen: 127.0.0.1:${authzenPort}
   authentication: { credentials: [{ jwt: { issuers: [test-idp] } }] }
-  maxBatch: 20
-${authzenExtra}
-`,
+${authzen === undefined ? '' : `  ${authzen}`}
+${extra}
+`;
+}
+
+/** `authzenExtra`: lines appended to the settings (under `authzen:` when indented); `files`: more files in the workspace. */
+export async function startAuthzenKeycard(authzenExtra = '', files: Readonly<Record<string, string>> = {}): Promise<AuthzenFixture> {
+  const key = await makeKey('ES256');
+  const workspace = new Workspace().writeAll({
+    'keycard.yaml': todoSettingsYaml({
+      topLevel: 'stepUp: { mfaAcrValues: ["urn:com:example:loa:3"] }',
+      logLevel: 'silent',
+      authzen: 'maxBatch: 20',
+      extra: authzenExtra,
+    }),
     'jwks.json': jwks(key),
     'policies/todos.yaml': TODO_POLICY,
     'policies/billing.yaml': BILLING_POLICY,

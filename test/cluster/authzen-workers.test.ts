@@ -11,7 +11,7 @@ import { startKeycard, type KeycardProcess } from '../helpers/keycard-process.js
 import { jwks, makeKey, signToken, type TestKey } from '../helpers/keys.js';
 import { freePort } from '../helpers/redis-server.js';
 import { Workspace } from '../helpers/workspace.js';
-import { BILLING_POLICY, SEED, TODO_POLICY } from '../authzen/fixture.js';
+import { BILLING_POLICY, SEED, TODO_POLICY, todoSettingsYaml } from '../authzen/fixture.js';
 import { childPids, establishedConnections } from './proc.js';
 
 interface Answer {
@@ -73,29 +73,7 @@ async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean, 
 }
 
 function settings(authzenPort: number, issuerKeys: string, extra = ''): string {
-  return `
-grpc: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-issuers:
-  - name: test-idp
-    issuer: https://idp.test.example/
-    audiences: [shop]
-    ${issuerKeys}
-    algorithms: [ES256]
-    jwksMinRefreshInterval: 0s
-policies: { dir: policies, watch: false }
-store: { type: memory, seedFile: seed.yaml }
-relations:
-  subjectType: user
-  types:
-    group: { member: [] }
-    todo: { owner: [] }
-audit: { output: "off" }
-log: { level: warn }
-authzen:
-  listen: 127.0.0.1:${authzenPort}
-  authentication: { credentials: [{ jwt: { issuers: [test-idp] } }] }
-${extra}`;
+  return todoSettingsYaml({ issuerKeys: `${issuerKeys}\n    jwksMinRefreshInterval: 0s`, authzenPort, extra });
 }
 
 const user = (id: string) => ({ type: 'user', id });

@@ -9,7 +9,7 @@ import { type KeycardProcess } from '../helpers/keycard-process.js';
 import { jwks, makeKey, signToken, type TestKey } from '../helpers/keys.js';
 import { freePort } from '../helpers/redis-server.js';
 import { Workspace } from '../helpers/workspace.js';
-import { BILLING_POLICY, SEED, TODO_POLICY } from '../authzen/fixture.js';
+import { BILLING_POLICY, SEED, TODO_POLICY, todoSettingsYaml } from '../authzen/fixture.js';
 import { newTrace, only, spanText, startWithEnv, traceparent, type ProxyTrace } from './helpers.js';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
@@ -29,32 +29,10 @@ beforeAll(async () => {
   key = await makeKey('ES256');
   const authzenPort = await freePort();
   workspace = new Workspace().writeAll({
-    'keycard.yaml': `
-grpc: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-issuers:
-  - name: test-idp
-    issuer: https://idp.test.example/
-    audiences: [shop]
-    jwksFile: jwks.json
-    algorithms: [ES256]
-policies: { dir: policies, watch: false }
-store: { type: memory, seedFile: seed.yaml }
-relations:
-  subjectType: user
-  types:
-    group: { member: [] }
-    todo: { owner: [] }
-audit: { output: "off" }
-log: { level: warn }
-authzen:
-  listen: 127.0.0.1:${authzenPort}
-  authentication: { credentials: [{ jwt: { issuers: [test-idp] } }] }
-tracing:
-  endpoint: ${receiver.endpoint}
-  protocol: http/protobuf
-  scheduledDelay: 20ms
-`,
+    'keycard.yaml': todoSettingsYaml({
+      authzenPort,
+      extra: `tracing:\n  endpoint: ${receiver.endpoint}\n  protocol: http/protobuf\n  scheduledDelay: 20ms`,
+    }),
     'jwks.json': jwks(key),
     'policies/todos.yaml': TODO_POLICY,
     'policies/billing.yaml': BILLING_POLICY,
