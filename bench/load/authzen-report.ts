@@ -4,10 +4,8 @@
 import { authzenLoadName, protocolName, questionName, type AuthzenPartResult, type AuthzenRow, type StoreUse } from './authzen.js';
 import { BATCH_ALLOWED, BATCH_SIZE, CALLER } from './authzen-scenario.js';
 import { loadName } from './h2load.js';
-import { rps, rpsRatio } from './report.js';
+import { comparisonCells, latencyCells, rps, rpsCell, serverCell } from './report.js';
 
-const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
-const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
 
 function baselineOf(rows: readonly AuthzenRow[], row: AuthzenRow): AuthzenRow | undefined {
   return row.baseline === undefined ? undefined : rows.find((r) => r.target === row.baseline && authzenLoadName(r.load) === authzenLoadName(row.load));
@@ -20,26 +18,18 @@ export function authzenTable(rows: readonly AuthzenRow[]): string {
   ];
   for (const row of rows) {
     const base = baselineOf(rows, row);
-    const cpus = `${row.serverCpus.join(',')}${row.sharedWithLoad ? ', shared with h2load' : ''}`;
-    const range = `${Math.round(Math.min(...row.rpsByRound))}–${Math.round(Math.max(...row.rpsByRound))}`;
     lines.push(
       [
-        `| ${row.target} (CPU ${cpus})`,
+        `| ${serverCell(row)}`,
         questionName(row.load.question),
         protocolName(row.load),
         loadName(row.load),
-        `${Math.round(rps(row))} (${range})`,
+        rpsCell(row),
         Math.round(rps(row) * row.evaluationsPerRequest).toString(),
-        ms(row.p50),
-        ms(row.p90),
-        ms(row.p99),
-        ms(row.p999),
+        ...latencyCells(row),
         row.cpuUsPerRequest.toFixed(0),
         (row.cpuUsPerRequest / row.evaluationsPerRequest).toFixed(1),
-        base ? rpsRatio(row, base).toFixed(2) : '—',
-        base ? signed(row.p50 - base.p50) : '—',
-        base ? (row.cpuUsPerRequest / base.cpuUsPerRequest).toFixed(2) : '—',
-        `${row.otherCpuPercent.toFixed(0)}% |`,
+        ...comparisonCells(row, base),
       ].join(' | '),
     );
   }

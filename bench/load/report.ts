@@ -56,6 +56,30 @@ function find(rows: readonly Row[], target: string | undefined, load: Load): Row
 const ms = (value: number) => (value < 10 ? value.toFixed(3) : value.toFixed(1));
 const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
 
+/** The server and the CPUs it ran on. */
+export function serverCell(row: Row): string {
+  return `${row.target} (CPU ${row.serverCpus.join(',')}${row.sharedWithLoad ? ', shared with h2load' : ''})`;
+}
+
+/** The median rps of the rounds and their range. */
+export function rpsCell(row: Row): string {
+  return `${Math.round(rps(row))} (${Math.round(Math.min(...row.rpsByRound))}–${Math.round(Math.max(...row.rpsByRound))})`;
+}
+
+export function latencyCells(row: Row): string[] {
+  return [ms(row.p50), ms(row.p90), ms(row.p99), ms(row.p999)];
+}
+
+/** Against the row's baseline (dashes for a baseline itself), then the other load; the last cell closes the table row. */
+export function comparisonCells(row: Row, base: Row | undefined): string[] {
+  return [
+    base ? rpsRatio(row, base).toFixed(2) : '—',
+    base ? signed(row.p50 - base.p50) : '—',
+    base ? (row.cpuUsPerRequest / base.cpuUsPerRequest).toFixed(2) : '—',
+    `${row.otherCpuPercent.toFixed(0)}% |`,
+  ];
+}
+
 export function table(rows: readonly Row[]): string {
   const lines = [
     '| server | conns×streams | rps (range) | p50 ms | p90 ms | p99 ms | p99.9 ms | CPU µs/req | rps ÷ bare | p50 − bare ms | CPU/req ÷ bare | other load |',
@@ -63,23 +87,8 @@ export function table(rows: readonly Row[]): string {
   ];
   for (const row of rows) {
     const base = find(rows, row.baseline, row.load);
-    const cpus = `${row.serverCpus.join(',')}${row.sharedWithLoad ? ', shared with h2load' : ''}`;
-    const range = `${Math.round(Math.min(...row.rpsByRound))}–${Math.round(Math.max(...row.rpsByRound))}`;
     lines.push(
-      [
-        `| ${row.target} (CPU ${cpus})`,
-        loadName(row.load),
-        `${Math.round(rps(row))} (${range})`,
-        ms(row.p50),
-        ms(row.p90),
-        ms(row.p99),
-        ms(row.p999),
-        row.cpuUsPerRequest.toFixed(0),
-        base ? rpsRatio(row, base).toFixed(2) : '—',
-        base ? signed(row.p50 - base.p50) : '—',
-        base ? (row.cpuUsPerRequest / base.cpuUsPerRequest).toFixed(2) : '—',
-        `${row.otherCpuPercent.toFixed(0)}% |`,
-      ].join(' | '),
+      [`| ${serverCell(row)}`, loadName(row.load), rpsCell(row), ...latencyCells(row), row.cpuUsPerRequest.toFixed(0), ...comparisonCells(row, base)].join(' | '),
     );
   }
   return lines.join('\n');
