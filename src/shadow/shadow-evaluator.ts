@@ -1,8 +1,9 @@
 // Decides every request (and every access question, AuthZEN) again against the candidate policy
-// set, after the enforced answer has gone: schedule() only counts the evaluation in and defers it with setImmediate, so the gRPC and
-// HTTP check answers never wait for it. The candidate decides through the same Pipeline (route,
-// dry-run, conditions, relations through the caching store) for the enforced caller. Bounded: past
-// maxInFlight evaluations waiting or running, new ones are dropped and counted, never queued.
+// set, after the enforced answer has gone: schedule() and scheduleAccess() only count the
+// evaluation in and defer it with setImmediate, so the answers never wait for it. The candidate
+// decides through the same Pipeline or AccessDecider (route, dry-run, conditions, relations
+// through the caching store) for the enforced caller. Bounded: past maxInFlight evaluations
+// waiting or running, new ones are dropped and counted, never queued.
 import type { BlockList } from 'node:net';
 import { AccessDecider } from '../access/access-decider.js';
 import type { AccessQuestion } from '../access/types.js';
